@@ -1,0 +1,4 @@
+import { CreateAccountsAndApiKeys1764320000000 } from './1764320000000-CreateAccountsAndApiKeys';
+
+/** Every migration, oldest first. A new migration is one more line here. */
+export const MIGRATIONS = [CreateAccountsAndApiKeys1764320000000];

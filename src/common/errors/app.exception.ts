@@ -1,0 +1,55 @@
+import { HttpStatus } from '@nestjs/common';
+
+/** Every `errorCode` the API answers with, and its HTTP status (SPEC §1). */
+export const ERROR_STATUS = {
+  ValidationError: HttpStatus.BAD_REQUEST,
+  BadRequest: HttpStatus.BAD_REQUEST,
+  Unauthorized: HttpStatus.UNAUTHORIZED,
+  Forbidden: HttpStatus.FORBIDDEN,
+  QuotaExceeded: HttpStatus.FORBIDDEN,
+  NotFound: HttpStatus.NOT_FOUND,
+  Conflict: HttpStatus.CONFLICT,
+  PayloadTooLarge: HttpStatus.PAYLOAD_TOO_LARGE,
+  UnsupportedMediaType: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+  InternalServerError: HttpStatus.INTERNAL_SERVER_ERROR,
+  ServiceUnavailable: HttpStatus.SERVICE_UNAVAILABLE,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export interface ErrorBody {
+  errorCode: ErrorCode;
+  errorMessage: string;
+}
+
+/** A domain error: services throw it, the global filter turns it into SPEC §1's body. */
+export class AppException extends Error {
+  constructor(
+    readonly errorCode: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+
+  get status(): number {
+    return ERROR_STATUS[this.errorCode];
+  }
+
+  toBody(): ErrorBody {
+    return { errorCode: this.errorCode, errorMessage: this.message };
+  }
+}
+
+export const UNAUTHORIZED_MESSAGE = '권한이 없습니다.';
+
+export const errors = {
+  validation: (detail: string) => new AppException('ValidationError', `요청 값이 올바르지 않습니다. ${detail}`),
+  badRequest: (message: string) => new AppException('BadRequest', message),
+  unauthorized: () => new AppException('Unauthorized', UNAUTHORIZED_MESSAGE),
+  forbidden: () => new AppException('Forbidden', '이 작업을 수행할 권한이 없습니다.'),
+  quotaExceeded: (limitName: string) => new AppException('QuotaExceeded', `요금제 한도(${limitName})를 초과했습니다.`),
+  notFound: (message: string) => new AppException('NotFound', message),
+  conflict: (message: string) => new AppException('Conflict', message),
+  internal: () => new AppException('InternalServerError', '서버 내부 오류가 발생했습니다.'),
+  unavailable: () => new AppException('ServiceUnavailable', '일시적으로 서비스를 이용할 수 없습니다. 잠시 후 다시 시도해 주세요.'),
+};

@@ -1,0 +1,42 @@
+import { QueryFailedError } from 'typeorm';
+import { AppException, errors } from './app.exception';
+
+interface PgError {
+  code?: string;
+  constraint?: string;
+}
+
+/** Per-constraint messages for unique violations that have a meaning of their own. */
+const constraintMessages = new Map<string, string>();
+
+/** Lets a module give a unique constraint its own 409 message (for instance the fixed duplicate-relationship one). */
+export function registerConstraintMessage(constraint: string, message: string): void {
+  constraintMessages.set(constraint, message);
+}
+
+/**
+ * Errors whose cause is the database being unreachable or restarting (connection refused or
+ * reset, admin shutdown, too many connections, pool timeouts): the request may succeed later.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const e = error as (PgError & { message?: string; errno?: string }) | undefined;
+  const code = e?.code ?? '';
+  if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN'].includes(code)) return true;
+  if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300') return true;
+  const message = e?.message ?? '';
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection is not established/i.test(
+    message,
+  );
+}
+
+/** Maps a database error to the API's error, or undefined when it is not one we expect. */
+export function fromDatabaseError(error: unknown): AppException | undefined {
+  const driverError: PgError | undefined = error instanceof QueryFailedError ? (error.driverError as PgError) : (error as PgError);
+  switch (driverError?.code) {
+    case '23505':
+      return errors.conflict(constraintMessages.get(driverError.constraint ?? '') ?? '이미 존재하는 값입니다.');
+    case '57014': // statement timeout
+      return errors.unavailable();
+  }
+  return isDatabaseUnavailable(error) || isDatabaseUnavailable(driverError) ? errors.unavailable() : undefined;
+}

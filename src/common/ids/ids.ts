@@ -1,0 +1,60 @@
+import { randomInt } from 'node:crypto';
+
+export const ID_PREFIXES = {
+  entity: 'CRMET',
+  property: 'CRMPP',
+  record: 'CRMRC',
+  relationshipType: 'CRMRT',
+  relationship: 'CRMRL',
+  account: 'CRMAC',
+  member: 'CRMMB',
+} as const;
+
+export type IdKind = keyof typeof ID_PREFIXES;
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+
+export function randomUpperAlnum(length: number): string {
+  let out = '';
+  for (let i = 0; i < length; i++) out += ALPHABET[randomInt(ALPHABET.length)];
+  return out;
+}
+
+function timePart(date: Date): string {
+  const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+  return (
+    pad(date.getUTCFullYear() % 100) +
+    pad(date.getUTCMonth() + 1) +
+    pad(date.getUTCDate()) +
+    pad(date.getUTCHours()) +
+    pad(date.getUTCMinutes()) +
+    pad(date.getUTCSeconds()) +
+    pad(date.getUTCMilliseconds(), 3)
+  );
+}
+
+/** `<5-letter prefix>1<yyMMddHHmmssSSS UTC><11 × [A-Z0-9]>`, 32 characters (SPEC §1). */
+export function generateId(kind: IdKind, now: Date = new Date()): string {
+  return `${ID_PREFIXES[kind]}1${timePart(now)}${randomUpperAlnum(11)}`;
+}
+
+const SHAPE = /^([A-Z]{5})1(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{3})[A-Z0-9]{11}$/;
+
+/** True when `value` is a 32-character ID of the given kind whose time part is a real UTC instant. */
+export function isId(value: unknown, kind: IdKind): value is string {
+  if (typeof value !== 'string' || value.length !== 32) return false;
+  const m = SHAPE.exec(value);
+  if (!m || m[1] !== ID_PREFIXES[kind]) return false;
+  const [yy, MM, dd, HH, mm, ss] = m.slice(2, 8).map(Number);
+  if (MM < 1 || MM > 12 || dd < 1 || HH > 23 || mm > 59 || ss > 59) return false;
+  const daysInMonth = new Date(Date.UTC(2000 + yy, MM, 0)).getUTCDate();
+  return dd <= daysInMonth;
+}
+
+/** The creation instant encoded in an ID (assumes years 2000–2099). */
+export function idTimestamp(id: string): Date {
+  const m = SHAPE.exec(id);
+  if (!m) throw new Error('not an ID');
+  const [yy, MM, dd, HH, mm, ss, SSS] = m.slice(2, 9).map(Number);
+  return new Date(Date.UTC(2000 + yy, MM - 1, dd, HH, mm, ss, SSS));
+}

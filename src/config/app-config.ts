@@ -1,0 +1,76 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
+const toOptionalString = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/**
+ * Everything the process reads from its environment, validated once at start-up.
+ * Property names are the camelCase of the variables in ENV_NAMES.
+ */
+export class AppConfig {
+  @IsInt() @Min(0) @Max(65535) @Transform(toInt)
+  port = 3000;
+
+  @IsOptional() @IsString() @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
+  @Transform(toOptionalString)
+  databaseUrl?: string;
+
+  /** Where the embedded PostgreSQL and the generated master key live when DATABASE_URL is unset. */
+  @IsString()
+  dataDir = './.data';
+
+  @IsInt() @Min(1) @Max(500) @Transform(toInt)
+  dbPoolSize = 10;
+
+  @IsInt() @Min(100) @Transform(toInt)
+  dbConnectTimeoutMs = 5_000;
+
+  @IsInt() @Min(0) @Transform(toInt)
+  dbStatementTimeoutMs = 15_000;
+
+  @IsInt() @Min(0) @Transform(toInt)
+  dbIdleInTransactionTimeoutMs = 10_000;
+
+  /** AES-256 key for API secrets at rest: 32 bytes, base64 or hex. Generated into dataDir when unset and embedded. */
+  @IsOptional() @IsString() @Transform(toOptionalString)
+  masterKey?: string;
+
+  @IsIn(LOG_LEVELS)
+  logLevel: (typeof LOG_LEVELS)[number] = 'info';
+
+  /** How long SIGTERM waits for in-flight requests before closing anyway. */
+  @IsInt() @Min(0) @Transform(toInt)
+  shutdownTimeoutMs = 10_000;
+}
+
+export const ENV_NAMES: Record<keyof AppConfig, string> = {
+  port: 'PORT',
+  databaseUrl: 'DATABASE_URL',
+  dataDir: 'CRM_DATA_DIR',
+  dbPoolSize: 'DB_POOL_SIZE',
+  dbConnectTimeoutMs: 'DB_CONNECT_TIMEOUT_MS',
+  dbStatementTimeoutMs: 'DB_STATEMENT_TIMEOUT_MS',
+  dbIdleInTransactionTimeoutMs: 'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS',
+  masterKey: 'CRM_MASTER_KEY',
+  logLevel: 'LOG_LEVEL',
+  shutdownTimeoutMs: 'SHUTDOWN_TIMEOUT_MS',
+};
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const raw: Record<string, unknown> = {};
+  for (const [property, name] of Object.entries(ENV_NAMES)) {
+    if (env[name] !== undefined) raw[property] = env[name];
+  }
+  const config = plainToInstance(AppConfig, raw, { exposeDefaultValues: true });
+  const errors = validateSync(config, { whitelist: true, forbidNonWhitelisted: true });
+  if (errors.length > 0) {
+    const details = errors.map((e) => `${ENV_NAMES[e.property as keyof AppConfig]}: ${Object.values(e.constraints ?? {}).join(', ')}`);
+    throw new Error(`Invalid configuration:\n  ${details.join('\n  ')}`);
+  }
+  return config;
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -1,0 +1,43 @@
+import { Logger } from '@nestjs/common';
+import { loadConfig } from './config/app-config';
+import { createApp } from './create-app';
+import { resolveDatabase } from './database/resolve-database';
+
+async function bootstrap(): Promise<void> {
+  const config = loadConfig();
+  const logger = new Logger('Main');
+  const database = await resolveDatabase(config, (message) => logger.log(message));
+  let app: Awaited<ReturnType<typeof createApp>>;
+  try {
+    app = await createApp({ ...config, databaseUrl: database.url });
+    await app.listen(config.port);
+  } catch (error) {
+    await database.release();
+    throw error;
+  }
+  logger.log(`CRM Core listening on port ${config.port}`);
+
+  let shuttingDown = false;
+  const shutdown = async (signal: NodeJS.Signals) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.log(`${signal}: draining in-flight requests`);
+    const force = setTimeout(() => {
+      logger.error(`shutdown took longer than ${config.shutdownTimeoutMs} ms; exiting`);
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    force.unref();
+    // Stop accepting and wait for in-flight requests before the pool closes (app.close() closes it).
+    await new Promise<void>((resolve) => app.getHttpServer().close(() => resolve()));
+    await app.close();
+    await database.release();
+    process.exit(0);
+  };
+  process.once('SIGTERM', (signal) => void shutdown(signal));
+  process.once('SIGINT', (signal) => void shutdown(signal));
+}
+
+bootstrap().catch((error: unknown) => {
+  console.error('CRM Core failed to start:', error);
+  process.exit(1);
+});

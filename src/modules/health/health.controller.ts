@@ -1,0 +1,39 @@
+import { Controller, Get, HttpStatus, Res } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { DataSource } from 'typeorm';
+import { Public } from '../../common/auth/public.decorator';
+import { errors } from '../../common/errors/app.exception';
+
+const DATABASE_CHECK_TIMEOUT_MS = 2_000;
+
+@ApiTags('health')
+@Controller('health')
+export class HealthController {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** 200 while the process and its database answer; 503 (with the error envelope) while the database does not. */
+  @Public()
+  @Get()
+  async check(@Res({ passthrough: true }) res: Response) {
+    const database = await this.pingDatabase();
+    const body = { status: database === 'up' ? 'ok' : 'unavailable', database, uptimeSeconds: Math.round(process.uptime()) };
+    if (database === 'up') return body;
+    res.status(HttpStatus.SERVICE_UNAVAILABLE);
+    return { ...errors.unavailable().toBody(), ...body };
+  }
+
+  private async pingDatabase(): Promise<'up' | 'down'> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'down'>((resolve) => (timer = setTimeout(() => resolve('down'), DATABASE_CHECK_TIMEOUT_MS)));
+    const ping = this.dataSource.query('SELECT 1').then(
+      () => 'up' as const,
+      () => 'down' as const,
+    );
+    try {
+      return await Promise.race([ping, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

@@ -1,0 +1,77 @@
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { MIGRATIONS } from '../migrations';
+import { createTestApp, type TestApp } from './utils/create-app';
+import { expectError } from './utils/errors';
+import { createTestDatabase } from './utils/test-database';
+
+describe('Foundation: health, error envelope, request ids, migrations', () => {
+  let t: TestApp;
+  const http = () => request(t.app.getHttpServer());
+
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('GET /health answers 200 with the process and database status, without auth', async () => {
+    const res = await http().get('/health').expect(200);
+    expect(res.body).toEqual({ status: 'ok', database: 'up', uptimeSeconds: expect.any(Number) });
+  });
+
+  it('every response carries an X-Request-Id, the client’s own when well-formed', async () => {
+    const own = await http().get('/health').set('X-Request-Id', 'trace-abc_123');
+    expect(own.headers['x-request-id']).toBe('trace-abc_123');
+    const generated = await http().get('/health').set('X-Request-Id', 'bad id with spaces\u00e9');
+    expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('malformed JSON is a 400 ValidationError with the envelope', async () => {
+    const res = await http().post('/crm-core/v1/entities').set('Content-Type', 'application/json').send('{"name": ');
+    expectError(res, 400, 'ValidationError');
+  });
+
+  it('a JSON body that is not an object or array is a 400 ValidationError', async () => {
+    const res = await http().post('/crm-core/v1/entities').set('Content-Type', 'application/json').send('"just a string"');
+    expectError(res, 400, 'ValidationError');
+  });
+
+  it('a text/plain body is a 415 UnsupportedMediaType', async () => {
+    const res = await http().post('/crm-core/v1/entities').set('Content-Type', 'text/plain').send('hello');
+    expectError(res, 415, 'UnsupportedMediaType');
+  });
+
+  it('a body over 1 MiB is a 413 PayloadTooLarge', async () => {
+    const big = JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024) });
+    const res = await http().post('/crm-core/v1/entities').set('Content-Type', 'application/json').send(big);
+    expectError(res, 413, 'PayloadTooLarge');
+  });
+
+  it('an unknown route is a 404 NotFound with the envelope', async () => {
+    expectError(await http().get('/nope'), 404, 'NotFound');
+    expectError(await http().delete('/crm-core/v1/nothing/here'), 404, 'NotFound');
+  });
+
+  it('OpenAPI is served at /docs and /docs/openapi.json without auth', async () => {
+    await http().get('/docs').expect(200);
+    const spec = await http().get('/docs/openapi.json').expect(200);
+    expect(spec.body.openapi).toMatch(/^3\./);
+  });
+});
+
+describe('Migrations at start', () => {
+  it('two instances starting at once on one empty database both come up, each migration applied once', async () => {
+    const databaseUrl = await createTestDatabase({ empty: true });
+    const [a, b] = await Promise.all([createTestApp({ databaseUrl }), createTestApp({ databaseUrl })]);
+    try {
+      await request(a.app.getHttpServer()).get('/health').expect(200);
+      await request(b.app.getHttpServer()).get('/health').expect(200);
+      const rows: { name: string; n: string }[] = await a.app
+        .get(DataSource)
+        .query('SELECT name, count(*) AS n FROM migrations GROUP BY name ORDER BY name');
+      expect(rows).toEqual(MIGRATIONS.map((m) => ({ name: m.name, n: '1' })).sort((x, y) => x.name.localeCompare(y.name)));
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+});
