@@ -39,15 +39,15 @@ export class CreateAccountsAndApiKeys1764320000000 implements MigrationInterface
         name          text        NOT NULL,
         tier          text        NOT NULL DEFAULT 'FREE' CHECK (tier IN ('FREE', 'STARTER', 'PROFESSIONAL', 'ENTERPRISE')),
         status        text        NOT NULL DEFAULT 'ACTIVE' CHECK (status IN ('ACTIVE', 'DISABLED')),
-        date_created  timestamptz NOT NULL DEFAULT now(),
-        date_updated  timestamptz NOT NULL DEFAULT now()
+        date_created  timestamptz(3) NOT NULL DEFAULT now(),
+        date_updated  timestamptz(3) NOT NULL DEFAULT now()
       )`);
     await q.query(`
       CREATE TABLE account_limit_overrides (
         account_id    varchar(32) NOT NULL REFERENCES accounts (account_id) ON DELETE CASCADE,
         limit_name    text        NOT NULL,
         value         bigint      CHECK (value >= 0),
-        date_updated  timestamptz NOT NULL DEFAULT now(),
+        date_updated  timestamptz(3) NOT NULL DEFAULT now(),
         PRIMARY KEY (account_id, limit_name)
       )`);
     await q.query(`
@@ -57,8 +57,8 @@ export class CreateAccountsAndApiKeys1764320000000 implements MigrationInterface
         name          text,
         role          text        NOT NULL CHECK (role IN ('OWNER', 'DEVELOPER', 'MEMBER', 'VIEWER')),
         status        text        NOT NULL DEFAULT 'ACTIVE' CHECK (status IN ('ACTIVE', 'DISABLED')),
-        date_created  timestamptz NOT NULL DEFAULT now(),
-        date_updated  timestamptz NOT NULL DEFAULT now(),
+        date_created  timestamptz(3) NOT NULL DEFAULT now(),
+        date_updated  timestamptz(3) NOT NULL DEFAULT now(),
         PRIMARY KEY (account_id, member_id)
       )`);
     // The one lookup made before the account is known (the key names it), hence UNIQUE (api_key).
@@ -70,8 +70,8 @@ export class CreateAccountsAndApiKeys1764320000000 implements MigrationInterface
         role              text        NOT NULL CHECK (role IN ('OWNER', 'DEVELOPER', 'MEMBER', 'VIEWER')),
         name              text,
         secret_encrypted  bytea       NOT NULL,
-        date_created      timestamptz NOT NULL DEFAULT now(),
-        date_revoked      timestamptz,
+        date_created      timestamptz(3) NOT NULL DEFAULT now(),
+        date_revoked      timestamptz(3),
         PRIMARY KEY (account_id, api_key),
         CONSTRAINT api_keys_api_key_unique UNIQUE (api_key),
         FOREIGN KEY (account_id, member_id) REFERENCES members (account_id, member_id) ON DELETE CASCADE
@@ -83,7 +83,7 @@ export class CreateAccountsAndApiKeys1764320000000 implements MigrationInterface
         account_id  varchar(32) NOT NULL,
         api_key     varchar(16) NOT NULL,
         signature   varchar(64) NOT NULL,
-        expires_at  timestamptz NOT NULL,
+        expires_at  timestamptz(3) NOT NULL,
         PRIMARY KEY (account_id, api_key, signature)
       )`);
     await q.query(`CREATE INDEX request_signatures_expires_at_idx ON request_signatures (expires_at)`);

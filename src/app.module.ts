@@ -1,18 +1,23 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
-import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import { ClsPluginTransactional } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { ClsModule } from 'nestjs-cls';
 import { LoggerModule } from 'nestjs-pino';
+import { AuthModule } from './common/auth/auth.module';
+import { HmacAuthGuard } from './common/auth/hmac-auth.guard';
+import { RolesGuard } from './common/auth/roles.guard';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { createValidationPipe } from './common/http/validation.pipe';
 import { APP_CONFIG, type AppConfig } from './config/app-config';
 import { DatabaseModule } from './database/database.module';
+import { AccountsModule } from './modules/accounts/accounts.module';
+import { ApiKeysModule } from './modules/api-keys/api-keys.module';
 import { HealthModule } from './modules/health/health.module';
 
 /** The product's feature modules. A new entity module is one more line here. */
-const FEATURE_MODULES = [HealthModule];
+const FEATURE_MODULES = [HealthModule, AccountsModule, ApiKeysModule];
 
 @Global()
 @Module({})
@@ -49,9 +54,13 @@ export class AppModule {
             }),
           ],
         }),
+        AuthModule,
         ...FEATURE_MODULES,
       ],
       providers: [
+        // Order matters: authentication resolves the caller, then its role is checked.
+        { provide: APP_GUARD, useExisting: HmacAuthGuard },
+        { provide: APP_GUARD, useExisting: RolesGuard },
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
       ],

@@ -1,15 +1,19 @@
 import { Logger } from '@nestjs/common';
+import { resolveMasterKey } from './common/auth/secret-box';
 import { loadConfig } from './config/app-config';
 import { createApp } from './create-app';
 import { resolveDatabase } from './database/resolve-database';
+import { AccountsService } from './modules/accounts/accounts.service';
 
 async function bootstrap(): Promise<void> {
   const config = loadConfig();
   const logger = new Logger('Main');
+  const masterKey = resolveMasterKey(config);
   const database = await resolveDatabase(config, (message) => logger.log(message));
   let app: Awaited<ReturnType<typeof createApp>>;
   try {
-    app = await createApp({ ...config, databaseUrl: database.url });
+    app = await createApp({ ...config, databaseUrl: database.url, masterKey });
+    printFirstStartCredentials(await app.get(AccountsService).ensureDefaultAccount());
     await app.listen(config.port);
   } catch (error) {
     await database.release();
@@ -35,6 +39,21 @@ async function bootstrap(): Promise<void> {
   };
   process.once('SIGTERM', (signal) => void shutdown(signal));
   process.once('SIGINT', (signal) => void shutdown(signal));
+}
+
+/** Straight to stdout, not through the logger: the secret must not end up in log storage. */
+function printFirstStartCredentials(credentials: Awaited<ReturnType<AccountsService['ensureDefaultAccount']>>): void {
+  if (!credentials) return;
+  process.stdout.write(
+    [
+      '',
+      'First start: created a default account with an OWNER key. The secret is shown this once.',
+      `  accountId: ${credentials.accountId}`,
+      `  apiKey:    ${credentials.apiKey}`,
+      `  apiSecret: ${credentials.apiSecret}`,
+      '',
+    ].join('\n') + '\n',
+  );
 }
 
 bootstrap().catch((error: unknown) => {

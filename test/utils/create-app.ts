@@ -3,6 +3,8 @@ import { loadConfig, type AppConfig } from '../../src/config/app-config';
 import { createApp } from '../../src/create-app';
 import { createTestDatabase } from './test-database';
 
+export const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
+
 export interface TestApp {
   app: NestExpressApplication;
   databaseUrl: string;
@@ -15,7 +17,7 @@ export interface TestApp {
  */
 export async function createTestApp(overrides: Partial<AppConfig> = {}): Promise<TestApp> {
   const databaseUrl = overrides.databaseUrl ?? (await createTestDatabase());
-  const config = { ...loadConfig({ LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' }), ...overrides, databaseUrl };
+  const config = { ...loadConfig({ LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' }), masterKey: TEST_MASTER_KEY, ...overrides, databaseUrl };
   const app = await createApp(config);
   return { app, databaseUrl, close: () => app.close() };
 }

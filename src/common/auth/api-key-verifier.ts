@@ -1,0 +1,113 @@
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import type { AuthenticatedCaller } from './authenticated-caller';
+import type { HmacCredentials } from './authorization-header';
+import { lowerRole, type Role } from './roles';
+import { SecretBox } from './secret-box';
+
+/** How far a request's `date` may be from the server clock, either way (SPEC §2). */
+export const SIGNATURE_WINDOW_MS = 15 * 60 * 1000;
+/** Kept a little past the window, for clocks that differ between instances. */
+const REPLAY_RETENTION_MS = SIGNATURE_WINDOW_MS + 60 * 1000;
+const PURGE_INTERVAL_MS = 60 * 1000;
+const PURGE_BATCH = 5000;
+
+export type VerifyFailure = 'InvalidAPIKey' | 'RevokedAPIKey' | 'DisabledMember' | 'DisabledAccount' | 'SignatureDoesNotMatch' | 'DuplicatedSignature';
+
+interface KeyRow {
+  account_id: string;
+  member_id: string;
+  key_role: Role;
+  member_role: Role;
+  member_status: string;
+  account_status: string;
+  date_revoked: Date | null;
+  secret_encrypted: Buffer;
+}
+
+/**
+ * Resolves a signed request's key and claims its signature. Nothing is cached: a revoked key, a
+ * demoted member or a disabled account takes effect on the next request, on every instance.
+ */
+@Injectable()
+export class ApiKeyVerifier implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger('ApiKeyVerifier');
+  private purgeTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(SecretBox) private readonly secrets: SecretBox,
+  ) {}
+
+  async verify(credentials: HmacCredentials, dateMs: number): Promise<{ ok: true; caller: AuthenticatedCaller } | { ok: false; reason: VerifyFailure }> {
+    const [row]: KeyRow[] = await this.dataSource.query(
+      `SELECT k.account_id, k.member_id, k.role AS key_role, m.role AS member_role, m.status AS member_status,
+              a.status AS account_status, k.date_revoked, k.secret_encrypted
+         FROM api_keys k
+         JOIN members m ON m.account_id = k.account_id AND m.member_id = k.member_id
+         JOIN accounts a ON a.account_id = k.account_id
+        WHERE k.api_key = $1`,
+      [credentials.apiKey],
+    );
+    if (!row) return { ok: false, reason: 'InvalidAPIKey' };
+    if (row.date_revoked) return { ok: false, reason: 'RevokedAPIKey' };
+    if (row.account_status !== 'ACTIVE') return { ok: false, reason: 'DisabledAccount' };
+    if (row.member_status !== 'ACTIVE') return { ok: false, reason: 'DisabledMember' };
+    const secret = this.secrets.open(row.secret_encrypted, credentials.apiKey);
+    if (secret === undefined) {
+      this.logger.error({ apiKey: credentials.apiKey }, 'stored API secret does not open under the master key');
+      return { ok: false, reason: 'InvalidAPIKey' };
+    }
+    if (!signatureMatches(secret, credentials)) return { ok: false, reason: 'SignatureDoesNotMatch' };
+    if (!(await this.claimSignature(row.account_id, credentials, dateMs))) return { ok: false, reason: 'DuplicatedSignature' };
+    return {
+      ok: true,
+      caller: { accountId: row.account_id, memberId: row.member_id, role: lowerRole(row.key_role, row.member_role), apiKey: credentials.apiKey },
+    };
+  }
+
+  /** One insert that fails on a duplicate: the database decides, so a copy sent to another instance is refused too. */
+  private async claimSignature(accountId: string, credentials: HmacCredentials, dateMs: number): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query(
+      `INSERT INTO request_signatures (account_id, api_key, signature, expires_at)
+       VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING 1`,
+      [accountId, credentials.apiKey, credentials.signature, new Date(dateMs + REPLAY_RETENTION_MS)],
+    );
+    return rows.length === 1;
+  }
+
+  onModuleInit(): void {
+    this.purgeTimer = setInterval(() => void this.purgeExpired(), PURGE_INTERVAL_MS);
+    this.purgeTimer.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.purgeTimer);
+  }
+
+  /** Deletes signatures whose date has left the window, in small batches that never block requests. */
+  async purgeExpired(): Promise<number> {
+    let total = 0;
+    try {
+      for (;;) {
+        const result: [unknown[], number] = await this.dataSource.query(
+          `DELETE FROM request_signatures WHERE ctid = ANY (ARRAY(
+             SELECT ctid FROM request_signatures WHERE expires_at < now() LIMIT ${PURGE_BATCH} FOR UPDATE SKIP LOCKED))`,
+        );
+        total += result[1];
+        if (result[1] < PURGE_BATCH) return total;
+      }
+    } catch (error) {
+      this.logger.warn({ err: error }, 'purging expired signatures failed; will retry');
+      return total;
+    }
+  }
+}
+
+/** hex(HMAC-SHA256(secret, date + salt)), compared in constant time (both are 32 bytes here). */
+function signatureMatches(secret: string, credentials: HmacCredentials): boolean {
+  const expected = createHmac('sha256', secret).update(credentials.date + credentials.salt).digest();
+  const given = Buffer.from(credentials.signature, 'hex');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}

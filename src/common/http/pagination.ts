@@ -1,0 +1,73 @@
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import { errors } from '../errors/app.exception';
+
+/** `limit` (1–100, default 50) and `startKey` (the previous page's `nextKey`), SPEC §1. */
+export class PageQueryDto {
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(100)
+  limit: number = 50;
+
+  @IsOptional() @IsString() @MaxLength(512)
+  startKey?: string;
+}
+
+export interface Page<T> {
+  data: T[];
+  nextKey: string | null;
+}
+
+type CursorValue = string | number;
+
+function encodeCursor(values: CursorValue[]): string {
+  return Buffer.from(JSON.stringify(values), 'utf8').toString('base64url');
+}
+
+function decodeCursor(startKey: string, arity: number): CursorValue[] {
+  try {
+    if (!/^[A-Za-z0-9_-]+$/.test(startKey)) throw new Error('not base64url');
+    const values: unknown = JSON.parse(Buffer.from(startKey, 'base64url').toString('utf8'));
+    if (Array.isArray(values) && values.length === arity && values.every((v) => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)))) {
+      return values as CursorValue[];
+    }
+  } catch {
+    // fall through
+  }
+  throw errors.validation('startKey: 올바른 페이지 키가 아닙니다.');
+}
+
+export interface KeysetOrder<T> {
+  /** SQL expressions of the sort key, the last one unique (the row's ID). */
+  columns: string[];
+  direction: 'ASC' | 'DESC';
+  /** The cursor values of a row, in the order of `columns`. */
+  cursorOf: (row: T) => CursorValue[];
+  /** Casts for the cursor parameters, in the order of `columns` (for instance 'timestamptz'). */
+  casts?: (string | undefined)[];
+}
+
+/**
+ * Keyset pagination: `WHERE (sort key) > (cursor)` over an index on the sort key, so the cost of
+ * a page does not grow with the table and concurrent writes never make a walk skip or repeat.
+ */
+export async function paginate<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>, page: PageQueryDto, order: KeysetOrder<T>): Promise<Page<T>> {
+  if (page.startKey !== undefined) {
+    const values = decodeCursor(page.startKey, order.columns.length);
+    const params = Object.fromEntries(values.map((v, i) => [`cursor${i}`, v]));
+    const placeholders = values.map((_, i) => `:cursor${i}${order.casts?.[i] ? `::${order.casts[i]}` : ''}`);
+    const op = order.direction === 'ASC' ? '>' : '<';
+    qb.andWhere(`(${order.columns.join(', ')}) ${op} (${placeholders.join(', ')})`, params);
+  }
+  for (const [i, column] of order.columns.entries()) {
+    if (i === 0) qb.orderBy(column, order.direction);
+    else qb.addOrderBy(column, order.direction);
+  }
+  const rows = await qb.limit(page.limit + 1).getMany();
+  const hasMore = rows.length > page.limit;
+  const data = hasMore ? rows.slice(0, page.limit) : rows;
+  return { data, nextKey: hasMore ? encodeCursor(order.cursorOf(data[data.length - 1])) : null };
+}
+
+export function mapPage<T, R>(page: Page<T>, map: (row: T) => R): Page<R> {
+  return { data: page.data.map(map), nextKey: page.nextKey };
+}

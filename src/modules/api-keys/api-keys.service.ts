@@ -1,0 +1,72 @@
+import { Injectable } from '@nestjs/common';
+import { Transactional } from '@nestjs-cls/transactional';
+import type { AuthenticatedCaller } from '../../common/auth/authenticated-caller';
+import { roleAtLeast, type Role } from '../../common/auth/roles';
+import { SecretBox } from '../../common/auth/secret-box';
+import { errors } from '../../common/errors/app.exception';
+import { mapPage, paginate, type Page, type PageQueryDto } from '../../common/http/pagination';
+import { randomUpperAlnum } from '../../common/ids/ids';
+import { AccountScopedRepository, InjectScopedRepository } from '../../common/persistence/account-scoped.repository';
+import { ApiKeyEntity } from './api-key.entity';
+import { ApiKeyResponse, CreatedApiKeyResponse } from './dto/api-key.response';
+import type { CreateApiKeyDto } from './dto/create-api-key.dto';
+
+@Injectable()
+export class ApiKeysService {
+  constructor(
+    @InjectScopedRepository(ApiKeyEntity) private readonly keys: AccountScopedRepository<ApiKeyEntity>,
+    private readonly secrets: SecretBox,
+  ) {}
+
+  /** A key for the calling member, with a role at most the caller's. */
+  create(caller: AuthenticatedCaller, dto: CreateApiKeyDto): Promise<CreatedApiKeyResponse> {
+    const role = dto.role ?? caller.role;
+    if (!roleAtLeast(caller.role, role)) throw errors.forbidden();
+    return this.issue(caller.accountId, caller.memberId, role, dto.name ?? null);
+  }
+
+  /** Creates a key and answers its secret, the one time it is ever visible. */
+  async issue(accountId: string, memberId: string, role: Role, name: string | null): Promise<CreatedApiKeyResponse> {
+    const apiKey = `NCS${randomUpperAlnum(13)}`;
+    const apiSecret = randomUpperAlnum(32);
+    await this.keys.insert(accountId, { apiKey, memberId, role, name, secretEncrypted: this.secrets.seal(apiSecret, apiKey), dateRevoked: null } as Omit<ApiKeyEntity, 'accountId'>);
+    const stored = await this.keys.findOne(accountId, { apiKey });
+    return { apiKey, apiSecret, role, name, memberId, dateCreated: stored!.dateCreated.toISOString() };
+  }
+
+  async list(accountId: string, page: PageQueryDto): Promise<Page<ApiKeyResponse>> {
+    const result = await paginate(this.keys.query(accountId, 'k'), page, {
+      columns: ['k.dateCreated', 'k.apiKey'],
+      casts: ['timestamptz', undefined],
+      direction: 'ASC',
+      cursorOf: (k) => [k.dateCreated.toISOString(), k.apiKey],
+    });
+    return mapPage(result, ApiKeyResponse.from);
+  }
+
+  /**
+   * Revokes a key of the caller's account; its signatures fail from the next request on. A key
+   * whose role is above the caller's cannot be revoked by it. Revoking twice answers the same.
+   */
+  @Transactional()
+  async revoke(caller: AuthenticatedCaller, apiKey: string): Promise<ApiKeyResponse> {
+    const key = await this.keys.query(caller.accountId, 'k').andWhere('k.apiKey = :apiKey', { apiKey }).setLock('pessimistic_write').getOne();
+    if (!key) throw errors.notFound('API 키를 찾을 수 없습니다.');
+    if (!roleAtLeast(caller.role, key.role)) throw errors.forbidden();
+    if (!key.dateRevoked) {
+      await this.keys.update(caller.accountId, { apiKey }, { dateRevoked: () => 'now()' });
+      return ApiKeyResponse.from((await this.keys.findOne(caller.accountId, { apiKey }))!);
+    }
+    return ApiKeyResponse.from(key);
+  }
+
+  /** For the admin CLI: revokes a key of any account. */
+  async revokeAnywhere(apiKey: string): Promise<{ apiKey: string; accountId: string; dateRevoked: string } | undefined> {
+    const rows: { account_id: string; date_revoked: Date }[] = await this.keys.unscoped.query(
+      `UPDATE api_keys SET date_revoked = COALESCE(date_revoked, now()) WHERE api_key = $1 RETURNING account_id, date_revoked`,
+      [apiKey],
+    );
+    const row = rows[0];
+    return row && { apiKey, accountId: row.account_id, dateRevoked: row.date_revoked.toISOString() };
+  }
+}
