@@ -40,7 +40,7 @@ COPY --from=build /app/dist ./dist
 USER node
 EXPOSE 3000
 
-# No curl in the slim image: Node's own fetch. /health is outside the /api prefix and needs no signature;
+# No curl in the slim image: Node's own fetch. /health is outside the /crm-core/v1 prefix and needs no signature;
 # it answers 503 while the database does not.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"]

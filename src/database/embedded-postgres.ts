@@ -22,6 +22,8 @@ export interface EmbeddedPostgres {
   /** True when this process started the cluster (and so stops it). */
   readonly owned: boolean;
   stop(): Promise<void>;
+  /** Starts a cluster this process stopped again, on the same port (for restart drills). */
+  restart?(): Promise<void>;
 }
 
 export interface EmbeddedPostgresOptions {
@@ -45,7 +47,14 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   try {
     const runAs = ensureRunAsUser();
     const bin = locateBinaries(runAs);
-    const stopper = (url: string) => {
+    const start = (port: number) => {
+      const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`;
+      const result = run(bin.pg_ctl, ['start', '-w', '-t', '60', '-D', clusterDir, '-l', path.join(clusterDir, 'server.log'), '-o', options], runAs);
+      if (result.status !== 0) {
+        throw new Error(`embedded PostgreSQL did not start: ${result.stderr || result.stdout}\nsee ${path.join(clusterDir, 'server.log')}`);
+      }
+    };
+    const stopper = (url: string): EmbeddedPostgres => {
       fs.writeFileSync(ownerFile, String(process.pid));
       let stopped = false;
       return {
@@ -56,6 +65,12 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
           stopped = true;
           run(bin.pg_ctl, ['stop', '-w', '-t', '30', '-m', 'fast', '-D', clusterDir], runAs);
           fs.rmSync(ownerFile, { force: true });
+        },
+        restart: async () => {
+          if (!stopped) return;
+          start(Number(new URL(url).port));
+          fs.writeFileSync(ownerFile, String(process.pid));
+          stopped = false;
         },
       };
     };
@@ -72,17 +87,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       log(`embedded PostgreSQL initialised in ${clusterDir}`);
     }
     const port = await freePort();
-    const started = run(
-      bin.pg_ctl,
-      [
-        'start', '-w', '-t', '60', '-D', clusterDir, '-l', path.join(clusterDir, 'server.log'),
-        '-o', `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`,
-      ],
-      runAs,
-    );
-    if (started.status !== 0) {
-      throw new Error(`embedded PostgreSQL did not start: ${started.stderr || started.stdout}\nsee ${path.join(clusterDir, 'server.log')}`);
-    }
+    start(port);
     log(`embedded PostgreSQL listening on 127.0.0.1:${port}`);
     return stopper(connectionUrl(port, fs.readFileSync(passwordFile, 'utf8').trim()));
   } finally {

@@ -62,7 +62,8 @@ export class ApiKeysService {
 
   /** For the admin CLI: revokes a key of any account. */
   async revokeAnywhere(apiKey: string): Promise<{ apiKey: string; accountId: string; dateRevoked: string } | undefined> {
-    const rows: { account_id: string; date_revoked: Date }[] = await this.keys.unscoped.query(
+    // TypeORM answers an UPDATE as [rows, affected].
+    const [rows]: [{ account_id: string; date_revoked: Date }[], number] = await this.keys.unscoped.query(
       `UPDATE api_keys SET date_revoked = COALESCE(date_revoked, now()) WHERE api_key = $1 RETURNING account_id, date_revoked`,
       [apiKey],
     );

@@ -1,0 +1,142 @@
+import { NestFactory } from '@nestjs/core';
+import { parseArgs } from 'node:util';
+import type { INestApplicationContext } from '@nestjs/common';
+import { AppModule } from '../app.module';
+import { ROLES, type Role } from '../common/auth/roles';
+import { resolveMasterKey } from '../common/auth/secret-box';
+import { isId } from '../common/ids/ids';
+import { loadConfig } from '../config/app-config';
+import { resolveDatabase } from '../database/resolve-database';
+import { AccountsService } from '../modules/accounts/accounts.service';
+import { ApiKeysService } from '../modules/api-keys/api-keys.service';
+import { LIMIT_NAMES, TIERS, type LimitName, type Tier } from '../modules/plans/plan';
+
+/** A failure the operator can fix: its message is printed as is, exit code 1. */
+class UsageError extends Error {}
+
+type Options = Record<string, string | undefined>;
+type Command = (app: INestApplicationContext, options: Options) => Promise<unknown>;
+
+const USAGE = `usage: npm run --silent admin -- <command> [options]
+
+  account:create    --name <name> [--plan ${TIERS.join('|')}]
+  account:set-plan  --account <accountId> --plan <tier>
+  account:set-limit --account <accountId> --limit <${LIMIT_NAMES.join('|')}> --value <n|null|default>
+  key:create        --account <accountId> --role <${ROLES.join('|')}>
+  key:revoke        --key <apiKey>
+
+Prints one JSON document on stdout; errors go to stderr with a non-zero exit code.`;
+
+function required(options: Options, name: string): string {
+  const value = options[name];
+  if (value === undefined || value === '') throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+function oneOf<T extends string>(value: string, allowed: readonly T[], name: string): T {
+  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}`);
+  return value as T;
+}
+
+async function existingAccount(app: INestApplicationContext, options: Options): Promise<string> {
+  const accountId = required(options, 'account');
+  if (!isId(accountId, 'account')) throw new UsageError(`--account must be an account ID (CRMAC…), got ${accountId}`);
+  if (!(await app.get(AccountsService).exists(accountId))) throw new UsageError(`no account ${accountId}`);
+  return accountId;
+}
+
+const COMMANDS: Record<string, { options: string[]; run: Command }> = {
+  'account:create': {
+    options: ['name', 'plan'],
+    run: async (app, o) => {
+      const name = required(o, 'name');
+      return app.get(AccountsService).create(name, oneOf(o.plan ?? 'FREE', TIERS, 'plan'));
+    },
+  },
+  'account:set-plan': {
+    options: ['account', 'plan'],
+    run: async (app, o) => {
+      const tier: Tier = oneOf(required(o, 'plan'), TIERS, 'plan');
+      const accountId = await existingAccount(app, o);
+      await app.get(AccountsService).setPlan(accountId, tier);
+      return { accountId, tier };
+    },
+  },
+  'account:set-limit': {
+    options: ['account', 'limit', 'value'],
+    run: async (app, o) => {
+      const limit: LimitName = oneOf(required(o, 'limit'), LIMIT_NAMES, 'limit');
+      const raw = required(o, 'value');
+      if (raw !== 'null' && raw !== 'default' && !/^\d{1,15}$/.test(raw)) throw new UsageError('--value must be a whole number, null (unlimited) or default (the plan’s value)');
+      const accountId = await existingAccount(app, o);
+      const accounts = app.get(AccountsService);
+      if (raw === 'default') {
+        await accounts.clearLimit(accountId, limit);
+        return { accountId, limit, value: 'default' };
+      }
+      const value = raw === 'null' ? null : Number(raw);
+      await accounts.setLimit(accountId, limit, value);
+      return { accountId, limit, value };
+    },
+  },
+  'key:create': {
+    options: ['account', 'role', 'name'],
+    run: async (app, o) => {
+      const role: Role = oneOf(required(o, 'role'), ROLES, 'role');
+      const accountId = await existingAccount(app, o);
+      return app.get(AccountsService).createMemberWithKey(accountId, role, o.name ?? null);
+    },
+  },
+  'key:revoke': {
+    options: ['key'],
+    run: async (app, o) => {
+      const apiKey = required(o, 'key');
+      const revoked = await app.get(ApiKeysService).revokeAnywhere(apiKey);
+      if (!revoked) throw new UsageError(`no API key ${apiKey}`);
+      return revoked;
+    },
+  },
+};
+
+/** Runs one command against the configured database; answers what it printed and its exit code. */
+export async function runAdmin(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ stdout: string; stderr: string; code: number }> {
+  const [name, ...rest] = argv;
+  const command = name ? COMMANDS[name] : undefined;
+  if (!command) return { stdout: '', stderr: `${name ? `unknown command: ${name}\n` : ''}${USAGE}\n`, code: 2 };
+  let options: Options;
+  try {
+    const parsed = parseArgs({ args: rest, options: Object.fromEntries(command.options.map((o) => [o, { type: 'string' as const }])), strict: true, allowPositionals: false });
+    options = parsed.values as Options;
+  } catch (error) {
+    return { stdout: '', stderr: `${(error as Error).message}\n${USAGE}\n`, code: 2 };
+  }
+
+  const config = loadConfig({ ...env, LOG_LEVEL: 'silent' });
+  const masterKey = resolveMasterKey(config);
+  const database = await resolveDatabase(config);
+  let app: INestApplicationContext | undefined;
+  try {
+    app = await NestFactory.createApplicationContext(AppModule.register({ ...config, databaseUrl: database.url, masterKey }), { logger: false });
+    const result = await command.run(app, options);
+    return { stdout: `${JSON.stringify(result, null, 2)}\n`, stderr: '', code: 0 };
+  } catch (error) {
+    return { stdout: '', stderr: `error: ${(error as Error)?.message ?? String(error)}\n`, code: 1 };
+  } finally {
+    await app?.close();
+    await database.release();
+  }
+}
+
+if (require.main === module) {
+  runAdmin(process.argv.slice(2)).then(
+    ({ stdout, stderr, code }) => {
+      process.stdout.write(stdout);
+      process.stderr.write(stderr);
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`error: ${(error as Error)?.message ?? String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
