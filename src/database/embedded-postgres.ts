@@ -1,5 +1,5 @@
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -39,13 +39,13 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   fs.mkdirSync(dataDir, { recursive: true });
   // The postgres user must be able to traverse into the cluster folder, not read the rest.
   fs.chmodSync(dataDir, 0o711);
-  const clusterDir = path.join(dataDir, 'pg');
   const passwordFile = path.join(dataDir, 'pg.password');
   const ownerFile = path.join(dataDir, 'pg.owner');
 
   const release = await acquireLock(path.join(dataDir, 'pg.lock'));
   try {
     const runAs = ensureRunAsUser();
+    const clusterDir = clusterDirFor(dataDir, runAs, log);
     const bin = locateBinaries(runAs);
     const start = (port: number) => {
       const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`;
@@ -120,6 +120,20 @@ export async function ensureDatabase(serverUrl: string, database: string): Promi
 
 function connectionUrl(port: number, password: string): string {
   return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+}
+
+/**
+ * `<dataDir>/pg`, unless PostgreSQL's user cannot reach it (as root, in a checkout under a folder
+ * closed to other users): then a folder of its own under /var/tmp, named after the data folder,
+ * which survives reboots. The password, lock and owner files stay in the data folder.
+ */
+function clusterDirFor(dataDir: string, runAs: RunAs, log: (message: string) => void): string {
+  const preferred = path.join(dataDir, 'pg');
+  if (runAs.uid === undefined || spawnSync('test', ['-x', dataDir], runAs).status === 0) return preferred;
+  const base = fs.existsSync('/var/tmp') ? '/var/tmp' : os.tmpdir();
+  const fallback = path.join(base, `crm-core-pg-${createHash('sha256').update(dataDir).digest('hex').slice(0, 16)}`);
+  log(`the postgres user cannot reach ${dataDir}; keeping the embedded cluster in ${fallback}`);
+  return fallback;
 }
 
 async function findRunningCluster(clusterDir: string, passwordFile: string): Promise<string | undefined> {
