@@ -1,4 +1,5 @@
 import { CreateAccountsAndApiKeys1764320000000 } from './1764320000000-CreateAccountsAndApiKeys';
+import { CreateUsageAndEntities1764320100000 } from './1764320100000-CreateUsageAndEntities';
 
 /** Every migration, oldest first. A new migration is one more line here. */
-export const MIGRATIONS = [CreateAccountsAndApiKeys1764320000000];
+export const MIGRATIONS = [CreateAccountsAndApiKeys1764320000000, CreateUsageAndEntities1764320100000];

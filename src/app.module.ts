@@ -1,5 +1,5 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import { ClsPluginTransactional } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
@@ -10,14 +10,18 @@ import { HmacAuthGuard } from './common/auth/hmac-auth.guard';
 import { RolesGuard } from './common/auth/roles.guard';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { createValidationPipe } from './common/http/validation.pipe';
+import { QuotaInterceptor } from './common/quota/quota.interceptor';
+import { QuotaModule } from './common/quota/quota.module';
 import { APP_CONFIG, type AppConfig } from './config/app-config';
 import { DatabaseModule } from './database/database.module';
 import { AccountsModule } from './modules/accounts/accounts.module';
 import { ApiKeysModule } from './modules/api-keys/api-keys.module';
+import { EntitiesModule } from './modules/entities/entities.module';
 import { HealthModule } from './modules/health/health.module';
+import { PlansModule } from './modules/plans/plans.module';
 
 /** The product's feature modules. A new entity module is one more line here. */
-const FEATURE_MODULES = [HealthModule, AccountsModule, ApiKeysModule];
+const FEATURE_MODULES = [HealthModule, AccountsModule, ApiKeysModule, PlansModule, EntitiesModule];
 
 @Global()
 @Module({})
@@ -55,12 +59,14 @@ export class AppModule {
           ],
         }),
         AuthModule,
+        QuotaModule,
         ...FEATURE_MODULES,
       ],
       providers: [
         // Order matters: authentication resolves the caller, then its role is checked.
         { provide: APP_GUARD, useExisting: HmacAuthGuard },
         { provide: APP_GUARD, useExisting: RolesGuard },
+        { provide: APP_INTERCEPTOR, useExisting: QuotaInterceptor },
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
       ],

@@ -35,6 +35,8 @@ export function fromDatabaseError(error: unknown): AppException | undefined {
   switch (driverError?.code) {
     case '23505':
       return errors.conflict(constraintMessages.get(driverError.constraint ?? '') ?? '이미 존재하는 값입니다.');
+    case '23503': // a foreign key refuses: the row is still referenced (or references nothing)
+      return errors.conflict('다른 리소스가 사용 중이어서 처리할 수 없습니다.');
     case '57014': // statement timeout
       return errors.unavailable();
   }

@@ -1,0 +1,57 @@
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor, SetMetadata } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import type { Request } from 'express';
+import { from, lastValueFrom, type Observable } from 'rxjs';
+import type { LimitName } from '../../modules/plans/plan';
+import { QuotaService } from './quota.service';
+
+export interface QuotaUse {
+  /** The entity ID for a per-entity limit; '' for an account-wide one. */
+  scopeId: string;
+  amount: number;
+}
+
+interface QuotaSpec {
+  limit: LimitName;
+  /** What the handler's answer consumed. */
+  usage: (result: any) => QuotaUse[];
+}
+
+const QUOTA = 'crm:quota';
+
+/**
+ * Meters a create route: the handler and the usage counter share one transaction, and the
+ * counter is consumed after the handler succeeded, so a create refused by the plan writes nothing
+ * and a create that fails for another reason (400, 404, 409) consumes nothing.
+ * Without `usage`, one unit of an account-wide limit per call.
+ */
+export const Quota = (limit: LimitName, usage: QuotaSpec['usage'] = () => [{ scopeId: '', amount: 1 }]) =>
+  SetMetadata(QUOTA, { limit, usage } satisfies QuotaSpec);
+
+@Injectable()
+export class QuotaInterceptor implements NestInterceptor {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
+    private readonly quota: QuotaService,
+  ) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const spec = this.reflector.get<QuotaSpec | undefined>(QUOTA, context.getHandler());
+    if (!spec) return next.handle();
+    const caller = context.switchToHttp().getRequest<Request>().caller;
+    if (!caller) throw new Error('@Quota() on a route without authentication');
+    return from(
+      this.txHost.withTransaction(async () => {
+        // next.handle() is called inside the transaction's async context, so the handler runs in it.
+        const result = await lastValueFrom(next.handle());
+        // Sorted, so that transactions touching several counters lock them in one order.
+        const uses = spec.usage(result).sort((a, b) => a.scopeId.localeCompare(b.scopeId));
+        for (const use of uses) await this.quota.consume(caller.accountId, spec.limit, use.scopeId, use.amount);
+        return result;
+      }),
+    );
+  }
+}

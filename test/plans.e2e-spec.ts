@@ -1,0 +1,94 @@
+import { DataSource } from 'typeorm';
+import { AccountsService } from '../src/modules/accounts/accounts.service';
+import { createTestApp, type TestApp } from './utils/create-app';
+import { expectError } from './utils/errors';
+import { seedAccount } from './utils/seed';
+import { signed } from './utils/signing';
+
+describe('Plans and quotas (SPEC §4)', () => {
+  let a: TestApp;
+  let b: TestApp;
+
+  beforeAll(async () => {
+    a = await createTestApp();
+    b = await createTestApp({ databaseUrl: a.databaseUrl });
+  });
+  afterAll(async () => {
+    await b.close();
+    await a.close();
+  });
+
+  it('GET /plans/me answers the tier, the effective limits, the usage and the overrides', async () => {
+    const account = await seedAccount(a, { tier: 'FREE' });
+    await a.app.get(AccountsService).setLimit(account.accountId, 'records.max', 10);
+    await a.app.get(AccountsService).setLimit(account.accountId, 'relationships.max', null);
+    await account.as.OWNER.post('/crm-core/v1/entities', { name: 'Contact', slug: 'contact' }).expect(201);
+    const res = await account.as.VIEWER.get('/crm-core/v1/plans/me').expect(200);
+    expect(res.body).toEqual({
+      tier: 'FREE',
+      limits: {
+        'entities.max': 5,
+        'properties.maxPerEntity': 20,
+        'records.max': 10,
+        'relationshipTypes.maxPerEntity': 5,
+        'relationships.max': null,
+      },
+      usage: {
+        'entities.max': 1,
+        'properties.maxPerEntity': {},
+        'records.max': 0,
+        'relationshipTypes.maxPerEntity': {},
+        'relationships.max': 0,
+      },
+      overrides: { 'records.max': 10, 'relationships.max': null },
+    });
+  });
+
+  it('a create past the limit is a 403 QuotaExceeded and writes nothing; a delete frees a slot at once', async () => {
+    const account = await seedAccount(a);
+    await a.app.get(AccountsService).setLimit(account.accountId, 'entities.max', 1);
+    const { body } = await account.as.OWNER.post('/crm-core/v1/entities', { name: 'One', slug: 'one' }).expect(201);
+    expectError(await account.as.OWNER.post('/crm-core/v1/entities', { name: 'Two', slug: 'two' }), 403, 'QuotaExceeded');
+    const rows = await a.app.get(DataSource).query('SELECT slug FROM entities WHERE account_id = $1', [account.accountId]);
+    expect(rows).toEqual([{ slug: 'one' }]);
+    await account.as.OWNER.delete(`/crm-core/v1/entities/${body.entityId}`).expect(200);
+    await account.as.OWNER.post('/crm-core/v1/entities', { name: 'Two', slug: 'two' }).expect(201);
+  });
+
+  it('a create that fails for another reason consumes nothing', async () => {
+    const account = await seedAccount(a);
+    await account.as.OWNER.post('/crm-core/v1/entities', { name: 'One', slug: 'one' }).expect(201);
+    expectError(await account.as.OWNER.post('/crm-core/v1/entities', { name: 'Again', slug: 'one' }), 409, 'Conflict');
+    expectError(await account.as.OWNER.post('/crm-core/v1/entities', { name: 'Bad', slug: 'BAD' }), 400, 'ValidationError');
+    expect((await account.as.VIEWER.get('/crm-core/v1/plans/me')).body.usage['entities.max']).toBe(1);
+  });
+
+  it('a plan change or an override set by an operator holds on the next request', async () => {
+    const account = await seedAccount(a, { tier: 'FREE' });
+    const accounts = a.app.get(AccountsService);
+    await accounts.setLimit(account.accountId, 'entities.max', 0);
+    expectError(await account.as.OWNER.post('/crm-core/v1/entities', { name: 'X', slug: 'x' }), 403, 'QuotaExceeded');
+    await accounts.clearLimit(account.accountId, 'entities.max');
+    await account.as.OWNER.post('/crm-core/v1/entities', { name: 'X', slug: 'x' }).expect(201);
+  });
+
+  it('50 parallel creates at max - 1, split across two instances: exactly one succeeds, every time', async () => {
+    for (let round = 0; round < 5; round++) {
+      const account = await seedAccount(a);
+      const max = 10;
+      await a.app.get(AccountsService).setLimit(account.accountId, 'entities.max', max);
+      for (let i = 0; i < max - 1; i++) await account.as.OWNER.post('/crm-core/v1/entities', { name: `E${i}`, slug: `e${i}` }).expect(201);
+      const clients = [signed(a.app.getHttpServer(), account.keys.OWNER), signed(b.app.getHttpServer(), account.keys.OWNER)];
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => clients[i % 2].post('/crm-core/v1/entities', { name: `P${i}`, slug: `p${i}` })),
+      );
+      const statuses = results.map((r) => r.status).sort();
+      expect(statuses.filter((s) => s === 201)).toHaveLength(1);
+      expect(statuses.filter((s) => s === 403)).toHaveLength(49);
+      for (const r of results.filter((r) => r.status === 403)) expectError(r, 403, 'QuotaExceeded');
+      const [{ n }] = await a.app.get(DataSource).query('SELECT count(*)::int AS n FROM entities WHERE account_id = $1', [account.accountId]);
+      expect(n).toBe(max);
+      expect((await account.as.VIEWER.get('/crm-core/v1/plans/me')).body.usage['entities.max']).toBe(max);
+    }
+  });
+});
