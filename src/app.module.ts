@@ -19,9 +19,11 @@ import { ApiKeysModule } from './modules/api-keys/api-keys.module';
 import { EntitiesModule } from './modules/entities/entities.module';
 import { HealthModule } from './modules/health/health.module';
 import { PlansModule } from './modules/plans/plans.module';
+import { PropertiesModule } from './modules/properties/properties.module';
+import { RecordsModule } from './modules/records/records.module';
 
 /** The product's feature modules. A new entity module is one more line here. */
-const FEATURE_MODULES = [HealthModule, AccountsModule, ApiKeysModule, PlansModule, EntitiesModule];
+const FEATURE_MODULES = [HealthModule, AccountsModule, ApiKeysModule, PlansModule, EntitiesModule, PropertiesModule, RecordsModule];
 
 @Global()
 @Module({})

@@ -72,6 +72,17 @@ describe('Admin CLI (SPEC §7)', () => {
     expect(await db.query('SELECT limit_name FROM account_limit_overrides WHERE account_id = $1', [account.accountId])).toEqual([{ limit_name: 'relationships.max' }]);
   });
 
+  it('usage:recount recomputes the counters from the rows and reports the drift it repaired', async () => {
+    const { json: account } = await admin('account:create', '--name', 'Drift Co');
+    await t.app.get(DataSource).query(
+      `INSERT INTO account_usage (account_id, limit_name, scope_id, used) VALUES ($1, 'entities.max', '', 3)`,
+      [account.accountId],
+    );
+    const res = await admin('usage:recount', '--account', account.accountId);
+    expect(res.json).toEqual({ accountId: account.accountId, repaired: [{ limit: 'entities.max', scopeId: '', stored: 3, actual: 0 }] });
+    expect((await admin('usage:recount', '--account', account.accountId)).json.repaired).toEqual([]);
+  });
+
   it.each([
     ['an unknown command', ['account:delete']],
     ['a missing option', ['account:create']],

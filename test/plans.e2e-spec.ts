@@ -1,4 +1,6 @@
 import { DataSource } from 'typeorm';
+import { generateId } from '../src/common/ids/ids';
+import { QuotaService } from '../src/common/quota/quota.service';
 import { AccountsService } from '../src/modules/accounts/accounts.service';
 import { createTestApp, type TestApp } from './utils/create-app';
 import { expectError } from './utils/errors';
@@ -90,5 +92,73 @@ describe('Plans and quotas (SPEC §4)', () => {
       expect(n).toBe(max);
       expect((await account.as.VIEWER.get('/crm-core/v1/plans/me')).body.usage['entities.max']).toBe(max);
     }
+  });
+
+  it('a randomized concurrent workload over two instances leaves every counter equal to the real count', async () => {
+    const account = await seedAccount(a);
+    await a.app.get(AccountsService).setLimit(account.accountId, 'records.max', 40);
+    await a.app.get(AccountsService).setLimit(account.accountId, 'properties.maxPerEntity', 6);
+    const clients = [signed(a.app.getHttpServer(), account.keys.OWNER), signed(b.app.getHttpServer(), account.keys.OWNER)];
+    const entityIds: string[] = [];
+    for (const slug of ['one', 'two']) entityIds.push((await clients[0].post('/crm-core/v1/entities', { name: slug, slug }).expect(201)).body.entityId);
+    const known: string[] = [];
+    let seed = 42;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const pick = () => (known.length > 0 ? known[random(known.length)] : generateId('record'));
+    const operations = Array.from({ length: 300 }, (_, i) => async () => {
+      const client = clients[i % 2];
+      const entityId = entityIds[random(2)];
+      switch (random(9)) {
+        case 0:
+        case 1: {
+          const res = await client.post('/crm-core/v1/records', { entityId, name: `r${i}` });
+          if (res.status === 201) known.push(res.body.recordId);
+          return res;
+        }
+        case 2:
+          return client.delete(`/crm-core/v1/records/${pick()}`);
+        case 3:
+          return client.post(`/crm-core/v1/records/${pick()}/restore`);
+        case 4:
+          return client.delete(`/crm-core/v1/records/${pick()}?permanent=true`);
+        case 5:
+          return client.post('/crm-core/v1/records/bulk/delete', { recordIds: [pick(), pick(), pick()], permanent: random(2) === 0 });
+        case 6:
+          return client.post('/crm-core/v1/records/bulk/restore', { recordIds: [pick(), pick()] });
+        case 7:
+          return client.post('/crm-core/v1/properties', { entityId, name: `p${i}`, fieldType: 'TEXT' });
+        default:
+          return client.post('/crm-core/v1/records', { entityId, name: '', data: 'not an object' });
+      }
+    });
+    const statuses = new Map<number, number>();
+    const queue = [...operations];
+    await Promise.all(
+      Array.from({ length: 12 }, async () => {
+        for (let op = queue.shift(); op; op = queue.shift()) {
+          const res = await op();
+          statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        }
+      }),
+    );
+    expect([...statuses.keys()].filter((s) => s >= 500)).toEqual([]);
+    expect(statuses.get(201)).toBeGreaterThan(0);
+    expect(await a.app.get(QuotaService).recount(account.accountId)).toEqual([]);
+    const [{ n }] = await a.app.get(DataSource).query('SELECT count(*)::int AS n FROM records WHERE account_id = $1 AND NOT is_deleted', [account.accountId]);
+    expect((await account.as.VIEWER.get('/crm-core/v1/plans/me')).body.usage['records.max']).toBe(n);
+    expect(n).toBeLessThanOrEqual(40);
+  });
+
+  it('recount repairs a counter that drifted and reports what it repaired', async () => {
+    const account = await seedAccount(a);
+    const { body: entity } = await account.as.OWNER.post('/crm-core/v1/entities', { name: 'E', slug: 'e' }).expect(201);
+    await account.as.MEMBER.post('/crm-core/v1/records', { entityId: entity.entityId, name: 'r' }).expect(201);
+    await a.app.get(DataSource).query(`UPDATE account_usage SET used = 7 WHERE account_id = $1 AND limit_name = 'records.max'`, [account.accountId]);
+    expect(await a.app.get(QuotaService).recount(account.accountId)).toEqual([{ limit: 'records.max', scopeId: '', stored: 7, actual: 1 }]);
+    expect((await account.as.VIEWER.get('/crm-core/v1/plans/me')).body.usage['records.max']).toBe(1);
+    expect(await a.app.get(QuotaService).recount(account.accountId)).toEqual([]);
   });
 });

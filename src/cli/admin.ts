@@ -5,6 +5,7 @@ import { AppModule } from '../app.module';
 import { ROLES, type Role } from '../common/auth/roles';
 import { resolveMasterKey } from '../common/auth/secret-box';
 import { isId } from '../common/ids/ids';
+import { QuotaService } from '../common/quota/quota.service';
 import { loadConfig } from '../config/app-config';
 import { resolveDatabase } from '../database/resolve-database';
 import { AccountsService } from '../modules/accounts/accounts.service';
@@ -24,6 +25,7 @@ const USAGE = `usage: npm run --silent admin -- <command> [options]
   account:set-limit --account <accountId> --limit <${LIMIT_NAMES.join('|')}> --value <n|null|default>
   key:create        --account <accountId> --role <${ROLES.join('|')}>
   key:revoke        --key <apiKey>
+  usage:recount     --account <accountId>
 
 Prints one JSON document on stdout; errors go to stderr with a non-zero exit code.`;
 
@@ -94,6 +96,14 @@ const COMMANDS: Record<string, { options: string[]; run: Command }> = {
       const revoked = await app.get(ApiKeysService).revokeAnywhere(apiKey);
       if (!revoked) throw new UsageError(`no API key ${apiKey}`);
       return revoked;
+    },
+  },
+  'usage:recount': {
+    options: ['account'],
+    run: async (app, o) => {
+      const accountId = await existingAccount(app, o);
+      const repaired = await app.get(QuotaService).recount(accountId);
+      return { accountId, repaired };
     },
   },
 };

@@ -9,7 +9,7 @@ interface PgError {
 /** Per-constraint messages for unique violations that have a meaning of their own. */
 const constraintMessages = new Map<string, string>();
 
-/** Lets a module give a unique constraint its own 409 message (for instance the fixed duplicate-relationship one). */
+/** Lets a module give a unique or foreign-key constraint its own 409 message (for instance the fixed duplicate-relationship one). */
 export function registerConstraintMessage(constraint: string, message: string): void {
   constraintMessages.set(constraint, message);
 }
@@ -36,7 +36,13 @@ export function fromDatabaseError(error: unknown): AppException | undefined {
     case '23505':
       return errors.conflict(constraintMessages.get(driverError.constraint ?? '') ?? '이미 존재하는 값입니다.');
     case '23503': // a foreign key refuses: the row is still referenced (or references nothing)
-      return errors.conflict('다른 리소스가 사용 중이어서 처리할 수 없습니다.');
+    case '23001': // … with ON DELETE RESTRICT
+      return errors.conflict(constraintMessages.get(driverError.constraint ?? '') ?? '다른 리소스가 사용 중이어서 처리할 수 없습니다.');
+    case '22007': // invalid datetime, number or text representation: only a forged cursor gets this far
+    case '22008':
+    case '22P02':
+    case '22003':
+      return errors.validation('요청 값의 형식이 올바르지 않습니다.');
     case '57014': // statement timeout
       return errors.unavailable();
   }

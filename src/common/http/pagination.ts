@@ -23,12 +23,18 @@ function encodeCursor(values: CursorValue[]): string {
   return Buffer.from(JSON.stringify(values), 'utf8').toString('base64url');
 }
 
-function decodeCursor(startKey: string, arity: number): CursorValue[] {
+/** The cursor's values, when it was made for this same ordering (its tag comes first). */
+function decodeCursor(startKey: string, tag: string, arity: number): CursorValue[] {
   try {
     if (!/^[A-Za-z0-9_-]+$/.test(startKey)) throw new Error('not base64url');
     const values: unknown = JSON.parse(Buffer.from(startKey, 'base64url').toString('utf8'));
-    if (Array.isArray(values) && values.length === arity && values.every((v) => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)))) {
-      return values as CursorValue[];
+    if (
+      Array.isArray(values) &&
+      values.length === arity + 1 &&
+      values[0] === tag &&
+      values.every((v) => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)))
+    ) {
+      return values.slice(1) as CursorValue[];
     }
   } catch {
     // fall through
@@ -36,7 +42,7 @@ function decodeCursor(startKey: string, arity: number): CursorValue[] {
   throw errors.validation('startKey: 올바른 페이지 키가 아닙니다.');
 }
 
-export interface KeysetOrder<T> {
+export interface KeysetOrder<T extends ObjectLiteral> {
   /** SQL expressions of the sort key, the last one unique (the row's ID). */
   columns: string[];
   direction: 'ASC' | 'DESC';
@@ -46,13 +52,18 @@ export interface KeysetOrder<T> {
   casts?: (string | undefined)[];
 }
 
+/** Ties a cursor to its ordering, so that a startKey reused under another sort is a 400, not a wrong page. */
+function tagOf(order: Pick<KeysetOrder<ObjectLiteral>, 'columns' | 'direction'>): string {
+  return `${order.columns.join(',')}:${order.direction}`;
+}
+
 /**
  * Keyset pagination: `WHERE (sort key) > (cursor)` over an index on the sort key, so the cost of
  * a page does not grow with the table and concurrent writes never make a walk skip or repeat.
  */
 export async function paginate<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>, page: PageQueryDto, order: KeysetOrder<T>): Promise<Page<T>> {
   if (page.startKey !== undefined) {
-    const values = decodeCursor(page.startKey, order.columns.length);
+    const values = decodeCursor(page.startKey, tagOf(order), order.columns.length);
     const params = Object.fromEntries(values.map((v, i) => [`cursor${i}`, v]));
     const placeholders = values.map((_, i) => `:cursor${i}${order.casts?.[i] ? `::${order.casts[i]}` : ''}`);
     const op = order.direction === 'ASC' ? '>' : '<';
@@ -65,7 +76,7 @@ export async function paginate<T extends ObjectLiteral>(qb: SelectQueryBuilder<T
   const rows = await qb.limit(page.limit + 1).getMany();
   const hasMore = rows.length > page.limit;
   const data = hasMore ? rows.slice(0, page.limit) : rows;
-  return { data, nextKey: hasMore ? encodeCursor(order.cursorOf(data[data.length - 1])) : null };
+  return { data, nextKey: hasMore ? encodeCursor([tagOf(order), ...order.cursorOf(data[data.length - 1])]) : null };
 }
 
 export function mapPage<T, R>(page: Page<T>, map: (row: T) => R): Page<R> {

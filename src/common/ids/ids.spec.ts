@@ -39,11 +39,11 @@ describe('IDs', () => {
     expect(isId(value, 'relationshipType')).toBe(false);
   });
 
-  it('draws the 11-character tail uniformly from [A-Z0-9]', () => {
+  it('draws the 11-character tail uniformly from [A-Z0-9] in each new millisecond', () => {
     const counts = new Map<string, number>();
     const samples = 4000;
     for (let i = 0; i < samples; i++) {
-      for (const ch of generateId('record').slice(21)) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+      for (const ch of generateId('record', new Date(Date.UTC(2026, 0, 1) + i)).slice(21)) counts.set(ch, (counts.get(ch) ?? 0) + 1);
     }
     expect(counts.size).toBe(36);
     const expected = (samples * 11) / 36;
@@ -53,5 +53,12 @@ describe('IDs', () => {
     }
     const ids = new Set(Array.from({ length: 10000 }, () => generateId('record')));
     expect(ids.size).toBe(10000);
+  });
+
+  it('counts up within one millisecond, so IDs made together sort in creation order', () => {
+    const at = new Date(Date.UTC(2026, 5, 1));
+    const ids = Array.from({ length: 1000 }, () => generateId('property', at));
+    expect([...ids].sort()).toEqual(ids);
+    expect(new Set(ids).size).toBe(1000);
   });
 });

@@ -12,7 +12,8 @@ export const ID_PREFIXES = {
 
 export type IdKind = keyof typeof ID_PREFIXES;
 
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+// In ASCII order, so that counting up in nextTail also sorts up.
+const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 
 export function randomUpperAlnum(length: number): string {
   let out = '';
@@ -33,9 +34,34 @@ function timePart(date: Date): string {
   );
 }
 
-/** `<5-letter prefix>1<yyMMddHHmmssSSS UTC><11 × [A-Z0-9]>`, 32 characters (SPEC §1). */
+let lastTime = '';
+let lastTail = '';
+
+/** The tail after `tail`, as a base-36 counter; undefined when it would overflow. */
+function nextTail(tail: string): string | undefined {
+  const digits = tail.split('');
+  for (let i = digits.length - 1; i >= 0; i--) {
+    const index = ALPHABET.indexOf(digits[i]);
+    if (index < ALPHABET.length - 1) {
+      digits[i] = ALPHABET[index + 1];
+      return digits.join('');
+    }
+    digits[i] = ALPHABET[0];
+  }
+  return undefined;
+}
+
+/**
+ * `<5-letter prefix>1<yyMMddHHmmssSSS UTC><11 × [A-Z0-9]>`, 32 characters (SPEC §1). The tail is
+ * random, except that IDs made by this process within the same millisecond count up from the
+ * previous one (as ULIDs do), so a batch created together lists in creation order.
+ */
 export function generateId(kind: IdKind, now: Date = new Date()): string {
-  return `${ID_PREFIXES[kind]}1${timePart(now)}${randomUpperAlnum(11)}`;
+  const time = timePart(now);
+  const tail = (time === lastTime && nextTail(lastTail)) || randomUpperAlnum(11);
+  lastTime = time;
+  lastTail = tail;
+  return `${ID_PREFIXES[kind]}1${time}${tail}`;
 }
 
 const SHAPE = /^([A-Z]{5})1(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{3})[A-Z0-9]{11}$/;

@@ -49,7 +49,8 @@ export class AccountScopedRepository<T extends Scoped> {
     return this.unscoped.count({ where: this.where(accountId, where) });
   }
 
-  async insert(accountId: string, values: Omit<T, 'accountId'> | Omit<T, 'accountId'>[]): Promise<void> {
+  /** Inserts rows of the account (columns the database defaults, such as dates, may be left out). */
+  async insert(accountId: string, values: Omit<QueryDeepPartialEntity<T>, 'accountId'> | Omit<QueryDeepPartialEntity<T>, 'accountId'>[]): Promise<void> {
     assertAccountId(accountId);
     const rows = (Array.isArray(values) ? values : [values]).map((v) => ({ ...v, accountId }));
     if (rows.length > 0) await this.unscoped.insert(rows as QueryDeepPartialEntity<T>[]);

@@ -13,6 +13,23 @@ export const EFFECTIVE_LIMIT_SQL = `
    WHERE a.account_id = $1`;
 
 /**
+ * How to count each limit's real usage from the rows: SQL taking the account as $1 and answering
+ * `scope_id` ('' for account-wide limits, else the entity) and `n`. Each module registers its own.
+ */
+const USAGE_COUNTS = new Map<LimitName, string>();
+
+export function registerUsageCount(limit: LimitName, sql: string): void {
+  USAGE_COUNTS.set(limit, sql);
+}
+
+export interface UsageDrift {
+  limit: LimitName;
+  scopeId: string;
+  stored: number;
+  actual: number;
+}
+
+/**
  * Usage counters, changed only inside the caller's transaction. Consuming is one conditional
  * upsert: the row lock it takes makes concurrent creates queue on the counter, and each one
  * re-reads `used` after the previous commits, so N parallel creates at `max - 1` give exactly one
@@ -35,6 +52,40 @@ export class QuotaService {
       [accountId, limit, scopeId, amount],
     );
     if (rows.length === 0) throw errors.quotaExceeded(limit);
+  }
+
+  /**
+   * Recomputes the account's counters from its rows and answers what it repaired. It locks the
+   * account's counters first, so creates and deletes that already moved a counter are counted.
+   */
+  async recount(accountId: string): Promise<UsageDrift[]> {
+    return this.txHost.withTransaction(async () => {
+      const tx = this.txHost.tx;
+      const storedRows: { limit_name: LimitName; scope_id: string; used: string }[] = await tx.query(
+        `SELECT limit_name, scope_id, used FROM account_usage WHERE account_id = $1 ORDER BY limit_name, scope_id FOR UPDATE`,
+        [accountId],
+      );
+      const stored = new Map(storedRows.map((r) => [`${r.limit_name}\u0000${r.scope_id}`, Number(r.used)]));
+      const actual = new Map<string, number>();
+      for (const [limit, sql] of USAGE_COUNTS) {
+        const rows: { scope_id: string; n: string }[] = await tx.query(sql, [accountId]);
+        for (const row of rows) actual.set(`${limit}\u0000${row.scope_id}`, Number(row.n));
+      }
+      const drift: UsageDrift[] = [];
+      for (const key of new Set([...stored.keys(), ...actual.keys()])) {
+        const [limit, scopeId] = key.split('\u0000') as [LimitName, string];
+        const before = stored.get(key) ?? 0;
+        const now = actual.get(key) ?? 0;
+        if (before === now) continue;
+        drift.push({ limit, scopeId, stored: before, actual: now });
+        await tx.query(
+          `INSERT INTO account_usage (account_id, limit_name, scope_id, used) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (account_id, limit_name, scope_id) DO UPDATE SET used = EXCLUDED.used`,
+          [accountId, limit, scopeId, now],
+        );
+      }
+      return drift.sort((a, b) => a.limit.localeCompare(b.limit) || a.scopeId.localeCompare(b.scopeId));
+    });
   }
 
   /** Gives back `amount` of the limit (deletes), in the caller's transaction. */

@@ -29,7 +29,7 @@ export class ApiKeysService {
   async issue(accountId: string, memberId: string, role: Role, name: string | null): Promise<CreatedApiKeyResponse> {
     const apiKey = `NCS${randomUpperAlnum(13)}`;
     const apiSecret = randomUpperAlnum(32);
-    await this.keys.insert(accountId, { apiKey, memberId, role, name, secretEncrypted: this.secrets.seal(apiSecret, apiKey), dateRevoked: null } as Omit<ApiKeyEntity, 'accountId'>);
+    await this.keys.insert(accountId, { apiKey, memberId, role, name, secretEncrypted: this.secrets.seal(apiSecret, apiKey) });
     const stored = await this.keys.findOne(accountId, { apiKey });
     return { apiKey, apiSecret, role, name, memberId, dateCreated: stored!.dateCreated.toISOString() };
   }

@@ -6,11 +6,16 @@ import { mapPage, paginate, type Page } from '../../common/http/pagination';
 import { generateId } from '../../common/ids/ids';
 import { AccountScopedRepository, InjectScopedRepository } from '../../common/persistence/account-scoped.repository';
 import { containsPattern } from '../../common/persistence/like';
-import { QuotaService } from '../../common/quota/quota.service';
+import { QuotaService, registerUsageCount } from '../../common/quota/quota.service';
 import { CreateEntityDto, EntityResponse, ListEntitiesQueryDto, UpdateEntityDto } from './dto/entity.dto';
 import { EntityEntity } from './entity.entity';
 
 registerConstraintMessage('entities_slug_unique', '같은 slug의 엔티티가 이미 존재합니다.');
+const IN_USE = '레코드, 속성 또는 관계 유형이 남아 있는 엔티티는 삭제할 수 없습니다.';
+registerConstraintMessage('records_account_id_entity_id_fkey', IN_USE);
+registerConstraintMessage('properties_account_id_entity_id_fkey', IN_USE);
+
+registerUsageCount('entities.max', `SELECT '' AS scope_id, count(*) AS n FROM entities WHERE account_id = $1`);
 
 const NOT_FOUND = '엔티티를 찾을 수 없습니다.';
 
@@ -23,7 +28,7 @@ export class EntitiesService {
 
   async create(accountId: string, dto: CreateEntityDto): Promise<EntityResponse> {
     const entityId = generateId('entity');
-    await this.entities.insert(accountId, { entityId, name: dto.name, slug: dto.slug, description: dto.description ?? null } as Omit<EntityEntity, 'accountId'>);
+    await this.entities.insert(accountId, { entityId, name: dto.name, slug: dto.slug, description: dto.description ?? null });
     return this.get(accountId, entityId);
   }
 
@@ -38,6 +43,13 @@ export class EntitiesService {
     const entity = await this.entities.findOne(accountId, { entityId });
     if (!entity) throw errors.notFound(NOT_FOUND);
     return EntityResponse.from(entity);
+  }
+
+  /** 404 unless every entity exists in the account. */
+  async assertExist(accountId: string, entityIds: string[]): Promise<void> {
+    const unique = [...new Set(entityIds)];
+    const found = await this.entities.query(accountId, 'e').andWhere('e.entityId IN (:...ids)', { ids: unique }).getCount();
+    if (found !== unique.length) throw errors.notFound(NOT_FOUND);
   }
 
   async update(accountId: string, entityId: string, dto: UpdateEntityDto): Promise<EntityResponse> {

@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { provideScopedRepository } from '../../common/persistence/account-scoped.repository';
+import { EntitiesModule } from '../entities/entities.module';
+import { PropertiesModule } from '../properties/properties.module';
+import { RecordEntity } from './record.entity';
+import { RecordsController } from './records.controller';
+import { RecordsService } from './records.service';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([RecordEntity]), EntitiesModule, PropertiesModule],
+  controllers: [RecordsController],
+  providers: [RecordsService, provideScopedRepository(RecordEntity)],
+  exports: [RecordsService],
+})
+export class RecordsModule {}

@@ -1,0 +1,159 @@
+import { Injectable } from '@nestjs/common';
+import { Transactional } from '@nestjs-cls/transactional';
+import { In } from 'typeorm';
+import { errors } from '../../common/errors/app.exception';
+import { mapPage, paginate, type Page } from '../../common/http/pagination';
+import { generateId } from '../../common/ids/ids';
+import { AccountScopedRepository, InjectScopedRepository } from '../../common/persistence/account-scoped.repository';
+import { containsPattern } from '../../common/persistence/like';
+import { QuotaService, registerUsageCount } from '../../common/quota/quota.service';
+import { EntitiesService } from '../entities/entities.service';
+import { PropertiesService } from '../properties/properties.service';
+import {
+  BulkDeleteRecordsDto,
+  BulkRecordsResponse,
+  BulkRestoreRecordsDto,
+  CreateRecordDto,
+  ListRecordsQueryDto,
+  RecordResponse,
+  UpdateRecordDto,
+} from './dto/record.dto';
+import { compactData, findDataProblem, mergeData, type RecordData } from './record-data';
+import { RecordEntity } from './record.entity';
+
+registerUsageCount('records.max', `SELECT '' AS scope_id, count(*) AS n FROM records WHERE account_id = $1 AND NOT is_deleted`);
+
+const NOT_FOUND = '레코드를 찾을 수 없습니다.';
+
+const SORT_COLUMNS = { dateCreated: 'r.dateCreated', dateUpdated: 'r.dateUpdated', name: 'r.name' } as const;
+
+/**
+ * Records and their trash. `records.max` counts records outside the trash: trashing frees a unit,
+ * restoring takes one back (403 QuotaExceeded when the plan is full), both in the same transaction.
+ */
+@Injectable()
+export class RecordsService {
+  constructor(
+    @InjectScopedRepository(RecordEntity) private readonly records: AccountScopedRepository<RecordEntity>,
+    private readonly entities: EntitiesService,
+    private readonly properties: PropertiesService,
+    private readonly quota: QuotaService,
+  ) {}
+
+  async create(accountId: string, dto: CreateRecordDto): Promise<RecordResponse> {
+    await this.entities.assertExist(accountId, [dto.entityId]);
+    const data = await this.checkedData(accountId, dto.entityId, dto.data ?? {});
+    const recordId = generateId('record');
+    await this.records.insert(accountId, { recordId, entityId: dto.entityId, name: dto.name, data, tags: [...new Set(dto.tags ?? [])] });
+    return this.get(accountId, recordId);
+  }
+
+  private async checkedData(accountId: string, entityId: string, data: RecordData): Promise<RecordData> {
+    const problem = findDataProblem(await this.properties.forEntity(accountId, entityId), data);
+    if (problem) throw errors.validation(problem);
+    return compactData(data);
+  }
+
+  async list(accountId: string, query: ListRecordsQueryDto): Promise<Page<RecordResponse>> {
+    const qb = this.records
+      .query(accountId, 'r')
+      .andWhere('r.entityId = :entityId', { entityId: query.entityId })
+      .andWhere('r.isDeleted = :isDeleted', { isDeleted: query.isDeleted });
+    if (query.keyword) qb.andWhere(`r.name ILIKE :keyword ESCAPE '\\'`, { keyword: containsPattern(query.keyword) });
+    const byName = query.sortField === 'name';
+    const page = await paginate(qb, query, {
+      columns: [SORT_COLUMNS[query.sortField], 'r.recordId'],
+      casts: [byName ? undefined : 'timestamptz', undefined],
+      direction: query.sortDirection,
+      cursorOf: (r) => [query.sortField === 'name' ? r.name : r[query.sortField].toISOString(), r.recordId],
+    });
+    return mapPage(page, RecordResponse.from);
+  }
+
+  /** A record, also from the trash (with `isDeleted: true`). */
+  async get(accountId: string, recordId: string): Promise<RecordResponse> {
+    const record = await this.records.findOne(accountId, { recordId });
+    if (!record) throw errors.notFound(NOT_FOUND);
+    return RecordResponse.from(record);
+  }
+
+  private async lock(accountId: string, recordId: string): Promise<RecordEntity> {
+    const record = await this.records.query(accountId, 'r').andWhere('r.recordId = :recordId', { recordId }).setLock('pessimistic_write').getOne();
+    if (!record) throw errors.notFound(NOT_FOUND);
+    return record;
+  }
+
+  /** A trashed record cannot be changed (404) until it is restored. */
+  @Transactional()
+  async update(accountId: string, recordId: string, dto: UpdateRecordDto): Promise<RecordResponse> {
+    const record = await this.lock(accountId, recordId);
+    if (record.isDeleted) throw errors.notFound(NOT_FOUND);
+    const patch: Partial<RecordEntity> = {};
+    if (dto.name !== undefined) patch.name = dto.name;
+    if (dto.tags !== undefined) patch.tags = [...new Set(dto.tags)];
+    if (dto.data !== undefined) patch.data = await this.checkedData(accountId, record.entityId, mergeData(record.data, dto.data));
+    if (Object.keys(patch).length > 0) await this.records.update(accountId, { recordId }, patch);
+    return this.get(accountId, recordId);
+  }
+
+  /** To the trash, or with `permanent` for good. Trashing a trashed record changes nothing. */
+  @Transactional()
+  async delete(accountId: string, recordId: string, permanent: boolean): Promise<RecordResponse> {
+    const record = await this.lock(accountId, recordId);
+    await this.remove(accountId, [record], permanent);
+    return permanent ? RecordResponse.from(record) : this.get(accountId, recordId);
+  }
+
+  /** Out of the trash; restoring a record that is not in it changes nothing. */
+  @Transactional()
+  async restore(accountId: string, recordId: string): Promise<RecordResponse> {
+    const record = await this.lock(accountId, recordId);
+    await this.bringBack(accountId, [record]);
+    return this.get(accountId, recordId);
+  }
+
+  @Transactional()
+  async bulkDelete(accountId: string, dto: BulkDeleteRecordsDto): Promise<BulkRecordsResponse> {
+    const found = await this.lockMany(accountId, dto.recordIds);
+    const affected = await this.remove(accountId, found, dto.permanent ?? false);
+    return { count: affected.length, recordIds: affected };
+  }
+
+  @Transactional()
+  async bulkRestore(accountId: string, dto: BulkRestoreRecordsDto): Promise<BulkRecordsResponse> {
+    const affected = await this.bringBack(accountId, await this.lockMany(accountId, dto.recordIds));
+    return { count: affected.length, recordIds: affected };
+  }
+
+  /** Locks in ID order, so that concurrent bulk operations on overlapping sets cannot deadlock. */
+  private lockMany(accountId: string, recordIds: string[]): Promise<RecordEntity[]> {
+    return this.records
+      .query(accountId, 'r')
+      .andWhere('r.recordId IN (:...ids)', { ids: [...new Set(recordIds)] })
+      .orderBy('r.recordId')
+      .setLock('pessimistic_write')
+      .getMany();
+  }
+
+  /** Answers the IDs that changed. */
+  private async remove(accountId: string, records: RecordEntity[], permanent: boolean): Promise<string[]> {
+    const active = records.filter((r) => !r.isDeleted).map((r) => r.recordId);
+    const affected = permanent ? records.map((r) => r.recordId) : active;
+    if (affected.length === 0) return [];
+    if (permanent) {
+      await this.records.delete(accountId, { recordId: In(affected) });
+    } else {
+      await this.records.update(accountId, { recordId: In(affected) }, { isDeleted: true, deletedAt: () => 'now()' });
+    }
+    await this.quota.release(accountId, 'records.max', '', active.length);
+    return affected;
+  }
+
+  private async bringBack(accountId: string, records: RecordEntity[]): Promise<string[]> {
+    const trashed = records.filter((r) => r.isDeleted).map((r) => r.recordId);
+    if (trashed.length === 0) return [];
+    await this.quota.consume(accountId, 'records.max', '', trashed.length);
+    await this.records.update(accountId, { recordId: In(trashed) }, { isDeleted: false, deletedAt: null });
+    return trashed;
+  }
+}
