@@ -1,6 +1,12 @@
 import { CreateAccountsAndApiKeys1764320000000 } from './1764320000000-CreateAccountsAndApiKeys';
 import { CreateUsageAndEntities1764320100000 } from './1764320100000-CreateUsageAndEntities';
 import { CreatePropertiesAndRecords1764320200000 } from './1764320200000-CreatePropertiesAndRecords';
+import { CreateRelationships1764320300000 } from './1764320300000-CreateRelationships';
 
 /** Every migration, oldest first. A new migration is one more line here. */
-export const MIGRATIONS = [CreateAccountsAndApiKeys1764320000000, CreateUsageAndEntities1764320100000, CreatePropertiesAndRecords1764320200000];
+export const MIGRATIONS = [
+  CreateAccountsAndApiKeys1764320000000,
+  CreateUsageAndEntities1764320100000,
+  CreatePropertiesAndRecords1764320200000,
+  CreateRelationships1764320300000,
+];

@@ -21,9 +21,24 @@ import { HealthModule } from './modules/health/health.module';
 import { PlansModule } from './modules/plans/plans.module';
 import { PropertiesModule } from './modules/properties/properties.module';
 import { RecordsModule } from './modules/records/records.module';
+import { RelationshipTypesModule } from './modules/relationship-types/relationship-types.module';
+import { RelationshipsModule } from './modules/relationships/relationships.module';
 
-/** The product's feature modules. A new entity module is one more line here. */
-const FEATURE_MODULES = [HealthModule, AccountsModule, ApiKeysModule, PlansModule, EntitiesModule, PropertiesModule, RecordsModule];
+/**
+ * The product's feature modules. A new entity module is one more line here. Order matters where
+ * paths overlap: /relationships/types before /relationships/:relationshipId.
+ */
+const FEATURE_MODULES = [
+  HealthModule,
+  AccountsModule,
+  ApiKeysModule,
+  PlansModule,
+  EntitiesModule,
+  PropertiesModule,
+  RecordsModule,
+  RelationshipTypesModule,
+  RelationshipsModule,
+];
 
 @Global()
 @Module({})

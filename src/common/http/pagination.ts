@@ -19,12 +19,12 @@ export interface Page<T> {
 
 type CursorValue = string | number;
 
-function encodeCursor(values: CursorValue[]): string {
+export function encodeCursor(values: CursorValue[]): string {
   return Buffer.from(JSON.stringify(values), 'utf8').toString('base64url');
 }
 
 /** The cursor's values, when it was made for this same ordering (its tag comes first). */
-function decodeCursor(startKey: string, tag: string, arity: number): CursorValue[] {
+export function decodeCursor(startKey: string, tag: string, arity: number): CursorValue[] {
   try {
     if (!/^[A-Za-z0-9_-]+$/.test(startKey)) throw new Error('not base64url');
     const values: unknown = JSON.parse(Buffer.from(startKey, 'base64url').toString('utf8'));

@@ -27,18 +27,28 @@ const NOT_FOUND = '레코드를 찾을 수 없습니다.';
 
 const SORT_COLUMNS = { dateCreated: 'r.dateCreated', dateUpdated: 'r.dateUpdated', name: 'r.name' } as const;
 
+/** Runs inside the transaction that removes records for good, before they go. */
+export type PermanentRemovalHook = (accountId: string, recordIds: string[]) => Promise<void>;
+
 /**
  * Records and their trash. `records.max` counts records outside the trash: trashing frees a unit,
  * restoring takes one back (403 QuotaExceeded when the plan is full), both in the same transaction.
  */
 @Injectable()
 export class RecordsService {
+  private readonly removalHooks: PermanentRemovalHook[] = [];
+
   constructor(
     @InjectScopedRepository(RecordEntity) private readonly records: AccountScopedRepository<RecordEntity>,
     private readonly entities: EntitiesService,
     private readonly properties: PropertiesService,
     private readonly quota: QuotaService,
   ) {}
+
+  /** Lets a module that links to records clean up (and free its quota) when records are removed for good. */
+  onPermanentRemoval(hook: PermanentRemovalHook): void {
+    this.removalHooks.push(hook);
+  }
 
   async create(accountId: string, dto: CreateRecordDto): Promise<RecordResponse> {
     await this.entities.assertExist(accountId, [dto.entityId]);
@@ -141,6 +151,7 @@ export class RecordsService {
     const affected = permanent ? records.map((r) => r.recordId) : active;
     if (affected.length === 0) return [];
     if (permanent) {
+      for (const hook of this.removalHooks) await hook(accountId, affected);
       await this.records.delete(accountId, { recordId: In(affected) });
     } else {
       await this.records.update(accountId, { recordId: In(affected) }, { isDeleted: true, deletedAt: () => 'now()' });

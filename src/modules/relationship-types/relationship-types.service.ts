@@ -1,0 +1,97 @@
+import { Injectable } from '@nestjs/common';
+import { Transactional } from '@nestjs-cls/transactional';
+import { errors } from '../../common/errors/app.exception';
+import { registerConstraintMessage } from '../../common/errors/postgres-errors';
+import { generateId } from '../../common/ids/ids';
+import { AccountScopedRepository, InjectScopedRepository } from '../../common/persistence/account-scoped.repository';
+import { QuotaService, registerUsageCount } from '../../common/quota/quota.service';
+import { EntitiesService } from '../entities/entities.service';
+import {
+  CreateRelationshipTypeDto,
+  ListRelationshipTypesQueryDto,
+  RelationshipTypeResponse,
+  UpdateRelationshipTypeDto,
+} from './dto/relationship-type.dto';
+import { RelationshipTypeEntity } from './relationship-type.entity';
+
+registerConstraintMessage('relationship_types_name_unique', '같은 이름과 엔티티의 관계 유형이 이미 존재합니다.');
+registerConstraintMessage('relationships_type_fkey', '관계가 남아 있는 관계 유형은 삭제할 수 없습니다.');
+registerConstraintMessage('relationship_types_source_entity_fkey', '레코드, 속성 또는 관계 유형이 남아 있는 엔티티는 삭제할 수 없습니다.');
+registerConstraintMessage('relationship_types_target_entity_fkey', '레코드, 속성 또는 관계 유형이 남아 있는 엔티티는 삭제할 수 없습니다.');
+// A type counts against each entity it touches: its source, and its target when that is another entity.
+registerUsageCount(
+  'relationshipTypes.maxPerEntity',
+  `SELECT entity_id AS scope_id, count(*) AS n FROM (
+     SELECT source_entity_id AS entity_id FROM relationship_types WHERE account_id = $1
+     UNION ALL
+     SELECT target_entity_id FROM relationship_types WHERE account_id = $1 AND target_entity_id <> source_entity_id
+   ) sides GROUP BY entity_id`,
+);
+
+const NOT_FOUND = '관계 유형을 찾을 수 없습니다.';
+/** GET /relationships/types answers a plain array, as SOLAPI does; this many at most. */
+export const TYPE_LIST_MAX = 200;
+
+/** The entities a type counts against for `relationshipTypes.maxPerEntity`. */
+export function typeEntities(type: { sourceEntityId: string; targetEntityId: string }): string[] {
+  return [...new Set([type.sourceEntityId, type.targetEntityId])];
+}
+
+@Injectable()
+export class RelationshipTypesService {
+  constructor(
+    @InjectScopedRepository(RelationshipTypeEntity) private readonly types: AccountScopedRepository<RelationshipTypeEntity>,
+    private readonly entities: EntitiesService,
+    private readonly quota: QuotaService,
+  ) {}
+
+  async create(accountId: string, dto: CreateRelationshipTypeDto): Promise<RelationshipTypeResponse> {
+    await this.entities.assertExist(accountId, [dto.sourceEntityId, dto.targetEntityId]);
+    const relationshipTypeId = generateId('relationshipType');
+    await this.types.insert(accountId, {
+      relationshipTypeId,
+      name: dto.name,
+      sourceEntityId: dto.sourceEntityId,
+      targetEntityId: dto.targetEntityId,
+      sourceLabel: dto.sourceLabel ?? null,
+      targetLabel: dto.targetLabel ?? null,
+      description: dto.description ?? null,
+      cardinality: dto.cardinality ?? 'MANY_TO_MANY',
+    });
+    return this.get(accountId, relationshipTypeId);
+  }
+
+  /** Types with the entity on either side (all the account's without one), oldest first, at most 200. */
+  async list(accountId: string, query: ListRelationshipTypesQueryDto): Promise<RelationshipTypeResponse[]> {
+    const qb = this.types.query(accountId, 't');
+    if (query.entityId) qb.andWhere('(t.sourceEntityId = :entityId OR t.targetEntityId = :entityId)', { entityId: query.entityId });
+    const types = await qb.orderBy('t.relationshipTypeId', 'ASC').limit(TYPE_LIST_MAX).getMany();
+    return types.map(RelationshipTypeResponse.from);
+  }
+
+  async get(accountId: string, relationshipTypeId: string): Promise<RelationshipTypeResponse> {
+    return RelationshipTypeResponse.from(await this.load(accountId, relationshipTypeId));
+  }
+
+  /** The type, or 404. */
+  async load(accountId: string, relationshipTypeId: string): Promise<RelationshipTypeEntity> {
+    const type = await this.types.findOne(accountId, { relationshipTypeId });
+    if (!type) throw errors.notFound(NOT_FOUND);
+    return type;
+  }
+
+  async update(accountId: string, relationshipTypeId: string, dto: UpdateRelationshipTypeDto): Promise<RelationshipTypeResponse> {
+    const patch = Object.fromEntries(Object.entries(dto).filter(([, v]) => v !== undefined));
+    if (Object.keys(patch).length > 0 && (await this.types.update(accountId, { relationshipTypeId }, patch)) === 0) throw errors.notFound(NOT_FOUND);
+    return this.get(accountId, relationshipTypeId);
+  }
+
+  /** 409 while relationships of the type exist (their foreign key refuses). */
+  @Transactional()
+  async delete(accountId: string, relationshipTypeId: string): Promise<RelationshipTypeResponse> {
+    const type = await this.load(accountId, relationshipTypeId);
+    await this.types.delete(accountId, { relationshipTypeId });
+    for (const entityId of typeEntities(type).sort()) await this.quota.release(accountId, 'relationshipTypes.maxPerEntity', entityId, 1);
+    return RelationshipTypeResponse.from(type);
+  }
+}

@@ -1,0 +1,462 @@
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { generateId } from '../src/common/ids/ids';
+import { AccountsService } from '../src/modules/accounts/accounts.service';
+import { createTestApp, type TestApp } from './utils/create-app';
+import { expectError } from './utils/errors';
+import { seedAccount, type SeededAccount } from './utils/seed';
+import { signed } from './utils/signing';
+
+const PATH = '/crm-core/v1/relationships';
+const DUPLICATE = '동일한 관계가 이미 존재합니다.';
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+describe('Relationships (SPEC §5, §6)', () => {
+  let t: TestApp;
+  let second: TestApp;
+  let account: SeededAccount;
+  let contact: string;
+  let company: string;
+  let worksAt: string;
+
+  const entity = async (who: SeededAccount, slug: string) => (await who.as.OWNER.post('/crm-core/v1/entities', { name: slug, slug }).expect(201)).body.entityId as string;
+  const record = async (entityId: string, name: string, who = account) =>
+    (await who.as.MEMBER.post('/crm-core/v1/records', { entityId, name }).expect(201)).body.recordId as string;
+  const records = async (entityId: string, n: number, prefix: string) => {
+    const ids: string[] = [];
+    for (let i = 0; i < n; i++) ids.push(await record(entityId, `${prefix}${i}`));
+    return ids;
+  };
+  const type = async (body: object, who = account) => (await who.as.MEMBER.post(`${PATH}/types`, body).expect(201)).body.relationshipTypeId as string;
+  const link = (source: string, target: string, extra: object = {}) => ({
+    relationshipTypeId: worksAt,
+    sourceEntityId: contact,
+    sourceRecordId: source,
+    targetEntityId: company,
+    targetRecordId: target,
+    ...extra,
+  });
+  const usage = async (who = account) => (await who.as.VIEWER.get('/crm-core/v1/plans/me').expect(200)).body.usage['relationships.max'];
+  const setLimit = (who: SeededAccount, limit: 'relationships.max', value: number) => t.app.get(AccountsService).setLimit(who.accountId, limit, value);
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    second = await createTestApp({ databaseUrl: t.databaseUrl });
+  });
+  beforeEach(async () => {
+    account = await seedAccount(t);
+    contact = await entity(account, 'contact');
+    company = await entity(account, 'company');
+    worksAt = await type({ name: 'works at', sourceEntityId: contact, targetEntityId: company });
+  });
+  afterAll(async () => {
+    await second.close();
+    await t.close();
+  });
+
+  describe('POST /relationships: the rules of the original document', () => {
+    it('connects two records and answers the stored relationship exactly (201)', async () => {
+      const kim = await record(contact, 'Kim');
+      const acme = await record(company, 'Acme');
+      const res = await account.as.MEMBER.post(PATH, link(kim, acme, { metadata: { since: 2020 } })).expect(201);
+      expect(res.body).toEqual({
+        relationshipId: expect.stringMatching(/^CRMRL1\d{15}[A-Z0-9]{11}$/),
+        accountId: account.accountId,
+        relationshipTypeId: worksAt,
+        sourceEntityId: contact,
+        sourceRecordId: kim,
+        targetEntityId: company,
+        targetRecordId: acme,
+        metadata: { since: 2020 },
+        dateCreated: expect.stringMatching(ISO),
+        dateUpdated: expect.stringMatching(ISO),
+      });
+      await account.as.VIEWER.get(`${PATH}/${res.body.relationshipId}`).expect(200, res.body);
+      expect(await usage()).toBe(1);
+    });
+
+    it('metadata is {} when absent', async () => {
+      const res = await account.as.MEMBER.post(PATH, link(await record(contact, 'a'), await record(company, 'b'))).expect(201);
+      expect(res.body.metadata).toEqual({});
+    });
+
+    it('a request in the reverse of the type’s direction is stored normalized, and read back normalized', async () => {
+      const kim = await record(contact, 'Kim');
+      const acme = await record(company, 'Acme');
+      const res = await account.as.MEMBER.post(PATH, {
+        relationshipTypeId: worksAt,
+        sourceEntityId: company,
+        sourceRecordId: acme,
+        targetEntityId: contact,
+        targetRecordId: kim,
+      }).expect(201);
+      expect(res.body).toMatchObject({ sourceEntityId: contact, sourceRecordId: kim, targetEntityId: company, targetRecordId: acme });
+      const read = await account.as.VIEWER.get(`${PATH}/${res.body.relationshipId}`).expect(200);
+      expect(read.body).toMatchObject({ sourceEntityId: contact, sourceRecordId: kim, targetEntityId: company, targetRecordId: acme });
+    });
+
+    it('the same relationship again is a 409 with the fixed message, also when asked in reverse', async () => {
+      const kim = await record(contact, 'Kim');
+      const acme = await record(company, 'Acme');
+      await account.as.MEMBER.post(PATH, link(kim, acme)).expect(201);
+      expectError(await account.as.MEMBER.post(PATH, link(kim, acme)), 409, 'Conflict', DUPLICATE);
+      const reversed = { relationshipTypeId: worksAt, sourceEntityId: company, sourceRecordId: acme, targetEntityId: contact, targetRecordId: kim };
+      expectError(await account.as.MEMBER.post(PATH, reversed), 409, 'Conflict', DUPLICATE);
+      expect(await usage()).toBe(1);
+    });
+
+    it('for a type whose two entities are the same, the direction given is kept: the reverse is another relationship', async () => {
+      const knows = await type({ name: 'knows', sourceEntityId: contact, targetEntityId: contact });
+      const a = await record(contact, 'a');
+      const b = await record(contact, 'b');
+      const body = { relationshipTypeId: knows, sourceEntityId: contact, targetEntityId: contact };
+      const ba = await account.as.MEMBER.post(PATH, { ...body, sourceRecordId: b, targetRecordId: a }).expect(201);
+      expect(ba.body).toMatchObject({ sourceRecordId: b, targetRecordId: a });
+      await account.as.MEMBER.post(PATH, { ...body, sourceRecordId: a, targetRecordId: b }).expect(201);
+      expectError(await account.as.MEMBER.post(PATH, { ...body, sourceRecordId: b, targetRecordId: a }), 409, 'Conflict', DUPLICATE);
+    });
+
+    it('entities that match the type in neither direction are a 400 BadRequest', async () => {
+      const deal = await entity(account, 'deal');
+      const kim = await record(contact, 'Kim');
+      const big = await record(deal, 'Big deal');
+      expectError(await account.as.MEMBER.post(PATH, { ...link(kim, big), targetEntityId: deal }), 400, 'BadRequest');
+    });
+
+    it('a self-link is a 400 BadRequest', async () => {
+      const kim = await record(contact, 'Kim');
+      expectError(await account.as.MEMBER.post(PATH, link(kim, kim)), 400, 'BadRequest');
+    });
+
+    it('a record of another entity than the one claimed is a 400 BadRequest', async () => {
+      const kim = await record(contact, 'Kim');
+      const lee = await record(contact, 'Lee');
+      expectError(await account.as.MEMBER.post(PATH, link(kim, lee)), 400, 'BadRequest');
+    });
+
+    it('an unknown type or record is a 404', async () => {
+      const kim = await record(contact, 'Kim');
+      const acme = await record(company, 'Acme');
+      expectError(await account.as.MEMBER.post(PATH, link(kim, acme, { relationshipTypeId: generateId('relationshipType') })), 404, 'NotFound');
+      expectError(await account.as.MEMBER.post(PATH, link(kim, generateId('record'))), 404, 'NotFound');
+    });
+
+    it('another account’s record or type is a 404', async () => {
+      const stranger = await seedAccount(t);
+      const theirCompany = await entity(stranger, 'company');
+      const theirs = await record(theirCompany, 'Theirs', stranger);
+      const kim = await record(contact, 'Kim');
+      expectError(await account.as.MEMBER.post(PATH, link(kim, theirs)), 404, 'NotFound');
+      const theirType = await type({ name: 'x', sourceEntityId: theirCompany, targetEntityId: theirCompany }, stranger);
+      expectError(await account.as.MEMBER.post(PATH, link(kim, await record(company, 'Acme'), { relationshipTypeId: theirType })), 404, 'NotFound');
+    });
+
+    it('a record in the trash is a 404', async () => {
+      const kim = await record(contact, 'Kim');
+      const acme = await record(company, 'Acme');
+      await account.as.MEMBER.delete(`/crm-core/v1/records/${acme}`).expect(200);
+      expectError(await account.as.MEMBER.post(PATH, link(kim, acme)), 404, 'NotFound');
+    });
+
+    it('a VIEWER is refused (403); unsigned is a 401 with the exact body', async () => {
+      const kim = await record(contact, 'Kim');
+      const acme = await record(company, 'Acme');
+      expectError(await account.as.VIEWER.post(PATH, link(kim, acme)), 403, 'Forbidden');
+      const res = await request(t.app.getHttpServer()).post(PATH).send(link(kim, acme));
+      expect({ status: res.status, body: res.body }).toEqual({ status: 401, body: { errorCode: 'Unauthorized', errorMessage: '권한이 없습니다.' } });
+    });
+
+    it.each([
+      ['a missing targetRecordId', { targetRecordId: undefined }],
+      ['a record ID with the prefix of a relationship', { sourceRecordId: generateId('relationship') }],
+      ['an ID of 31 characters', { targetRecordId: generateId('record').slice(1) }],
+      ['metadata that is an array', { metadata: [1, 2] }],
+      ['metadata that is a string', { metadata: 'x' }],
+      ['metadata over 16 KiB', { metadata: { blob: 'x'.repeat(16 * 1024) } }],
+      ['an unknown field', { weight: 3 }],
+    ])('%s is a 400 ValidationError', async (_label, extra) => {
+      expectError(await account.as.MEMBER.post(PATH, link(generateId('record'), generateId('record'), extra)), 400, 'ValidationError');
+    });
+
+    it('over the plan’s relationships.max is a 403 QuotaExceeded, but a duplicate at the limit is still a 409', async () => {
+      await setLimit(account, 'relationships.max', 1);
+      const [a, b] = await records(contact, 2, 'c');
+      const acme = await record(company, 'Acme');
+      await account.as.MEMBER.post(PATH, link(a, acme)).expect(201);
+      expectError(await account.as.MEMBER.post(PATH, link(b, acme)), 403, 'QuotaExceeded');
+      expectError(await account.as.MEMBER.post(PATH, link(a, acme)), 409, 'Conflict', DUPLICATE);
+    });
+  });
+
+  describe('under concurrency, across two instances', () => {
+    it('24 identical requests: exactly one 201 and 23 × 409 with the fixed message; the counter moves by one', async () => {
+      const kim = await record(contact, 'Kim');
+      const acme = await record(company, 'Acme');
+      const clients = [signed(t.app.getHttpServer(), account.keys.MEMBER), signed(second.app.getHttpServer(), account.keys.MEMBER)];
+      const results = await Promise.all(Array.from({ length: 24 }, (_, i) => clients[i % 2].post(PATH, link(kim, acme))));
+      expect(results.filter((r) => r.status === 201)).toHaveLength(1);
+      const conflicts = results.filter((r) => r.status === 409);
+      expect(conflicts).toHaveLength(23);
+      for (const r of conflicts) expectError(r, 409, 'Conflict', DUPLICATE);
+      expect(await usage()).toBe(1);
+    });
+
+    it('30 distinct creates at max - 1: exactly one 201, the rest 403 QuotaExceeded; a delete frees a slot', async () => {
+      await setLimit(account, 'relationships.max', 10);
+      const sources = await records(contact, 39, 'c');
+      const acme = await record(company, 'Acme');
+      for (const source of sources.slice(0, 9)) await account.as.MEMBER.post(PATH, link(source, acme)).expect(201);
+      const clients = [signed(t.app.getHttpServer(), account.keys.MEMBER), signed(second.app.getHttpServer(), account.keys.MEMBER)];
+      const results = await Promise.all(sources.slice(9).map((source, i) => clients[i % 2].post(PATH, link(source, acme))));
+      const created = results.filter((r) => r.status === 201);
+      expect(created).toHaveLength(1);
+      for (const r of results.filter((r) => r.status !== 201)) expectError(r, 403, 'QuotaExceeded');
+      expect(await usage()).toBe(10);
+      const [{ n }] = await t.app.get(DataSource).query('SELECT count(*)::int AS n FROM relationships WHERE account_id = $1', [account.accountId]);
+      expect(n).toBe(10);
+      await account.as.MEMBER.delete(`${PATH}/${created[0].body.relationshipId}`).expect(200);
+      expect(await usage()).toBe(9);
+      const loser = sources.slice(9).find((s) => s !== created[0].body.sourceRecordId)!;
+      await account.as.MEMBER.post(PATH, link(loser, acme)).expect(201);
+    });
+
+    it('ONE_TO_ONE: parallel attempts to take the same slot give exactly one success', async () => {
+      const ceo = await type({ name: 'ceo of', sourceEntityId: contact, targetEntityId: company, cardinality: 'ONE_TO_ONE' });
+      const people = await records(contact, 10, 'p');
+      const acme = await record(company, 'Acme');
+      const clients = [signed(t.app.getHttpServer(), account.keys.MEMBER), signed(second.app.getHttpServer(), account.keys.MEMBER)];
+      const results = await Promise.all(people.map((p, i) => clients[i % 2].post(PATH, link(p, acme, { relationshipTypeId: ceo }))));
+      expect(results.filter((r) => r.status === 201)).toHaveLength(1);
+      for (const r of results.filter((r) => r.status !== 201)) expectError(r, 409, 'Conflict');
+      expect(await usage()).toBe(1);
+    });
+  });
+
+  describe('cardinality', () => {
+    it.each([
+      ['ONE_TO_MANY', 'a source may link many targets, a target only one source', [201, 201, 409]],
+      ['MANY_TO_ONE', 'a source links only one target, a target many sources', [201, 409, 201]],
+      ['ONE_TO_ONE', 'one link each way', [201, 409, 409]],
+      ['MANY_TO_MANY', 'anything but duplicates', [201, 201, 201]],
+    ])('%s: %s', async (cardinality, _label, expected) => {
+      const typeId = await type({ name: cardinality, sourceEntityId: contact, targetEntityId: company, cardinality });
+      const [s1, s2] = await records(contact, 2, 's');
+      const t1 = await record(company, 't1');
+      const t2 = await record(company, 't2');
+      const statuses = [
+        (await account.as.MEMBER.post(PATH, link(s1, t1, { relationshipTypeId: typeId }))).status,
+        (await account.as.MEMBER.post(PATH, link(s1, t2, { relationshipTypeId: typeId }))).status,
+        (await account.as.MEMBER.post(PATH, link(s2, t1, { relationshipTypeId: typeId }))).status,
+      ];
+      expect(statuses).toEqual(expected);
+      expectError(await account.as.MEMBER.post(PATH, link(s1, t1, { relationshipTypeId: typeId })), 409, 'Conflict', DUPLICATE);
+    });
+  });
+
+  describe('lists', () => {
+    it('120 relationships of one record, 50 a page: each exactly once, with the records’ names', async () => {
+      const acme = await record(company, 'Acme');
+      const people = await records(contact, 120, 'person');
+      const bulk = await account.as.MEMBER.post(`${PATH}/bulk`, {
+        relationshipTypeId: worksAt,
+        sourceEntityId: contact,
+        sourceRecordIds: people,
+        targetEntityId: company,
+        targetRecordIds: [acme],
+      }).expect(201);
+      expect(bulk.body.created).toBe(120);
+      const seen: string[] = [];
+      let startKey: string | undefined;
+      let pages = 0;
+      do {
+        const res = await account.as.VIEWER.get(`${PATH}/list`).query({ recordId: acme, limit: 50, ...(startKey ? { startKey } : {}) }).expect(200);
+        pages++;
+        for (const item of res.body.data) {
+          expect(item).toMatchObject({ targetRecordId: acme, targetRecordName: 'Acme', sourceRecordName: expect.stringMatching(/^person\d+$/) });
+          seen.push(item.relationshipId);
+        }
+        startKey = res.body.nextKey ?? undefined;
+      } while (startKey);
+      expect(pages).toBe(3);
+      expect(new Set(seen).size).toBe(120);
+      expect([...seen].sort()).toEqual(seen);
+    });
+
+    it('filters by type, entity, record (either side), source and target; GET /relationships is the same list', async () => {
+      const knows = await type({ name: 'knows', sourceEntityId: contact, targetEntityId: contact });
+      const [kim, lee] = await records(contact, 2, 'c');
+      const acme = await record(company, 'Acme');
+      const r1 = (await account.as.MEMBER.post(PATH, link(kim, acme)).expect(201)).body.relationshipId;
+      const r2 = (await account.as.MEMBER.post(PATH, link(lee, acme)).expect(201)).body.relationshipId;
+      const r3 = (
+        await account.as.MEMBER.post(PATH, { relationshipTypeId: knows, sourceEntityId: contact, sourceRecordId: lee, targetEntityId: contact, targetRecordId: kim }).expect(201)
+      ).body.relationshipId;
+      const ids = async (query: object, path = `${PATH}/list`) =>
+        (await account.as.VIEWER.get(path).query(query).expect(200)).body.data.map((r: { relationshipId: string }) => r.relationshipId);
+      expect(await ids({})).toEqual([r1, r2, r3]);
+      expect(await ids({}, PATH)).toEqual([r1, r2, r3]);
+      expect(await ids({ relationshipTypeId: knows })).toEqual([r3]);
+      expect(await ids({ entityId: company })).toEqual([r1, r2]);
+      expect(await ids({ entityId: contact })).toEqual([r1, r2, r3]);
+      expect(await ids({ recordId: kim })).toEqual([r1, r3]);
+      expect(await ids({ recordId: kim, entityId: company })).toEqual([r1]);
+      expect(await ids({ sourceRecordId: lee })).toEqual([r2, r3]);
+      expect(await ids({ targetRecordId: kim })).toEqual([r3]);
+      expect(await ids({ recordId: acme, sourceRecordId: kim })).toEqual([r1]);
+      expectError(await account.as.VIEWER.get(`${PATH}/list`).query({ recordId: 'x' }), 400, 'ValidationError');
+      expectError(await account.as.VIEWER.get(`${PATH}/list`).query({ startKey: 'eyJ4Ijox' }), 400, 'ValidationError');
+    });
+
+    it('GET /relationships/type/:id answers a plain array; an unknown type is a 404', async () => {
+      const acme = await record(company, 'Acme');
+      const rel = (await account.as.MEMBER.post(PATH, link(await record(contact, 'Kim'), acme)).expect(201)).body;
+      const res = await account.as.VIEWER.get(`${PATH}/type/${worksAt}`).expect(200);
+      expect(res.body).toEqual([{ ...rel, sourceRecordName: 'Kim', targetRecordName: 'Acme' }]);
+      expectError(await account.as.VIEWER.get(`${PATH}/type/${generateId('relationshipType')}`), 404, 'NotFound');
+    });
+
+    it('another account sees none of the relationships and gets 404 on their IDs', async () => {
+      const rel = (await account.as.MEMBER.post(PATH, link(await record(contact, 'Kim'), await record(company, 'Acme'))).expect(201)).body;
+      const stranger = await seedAccount(t);
+      expect((await stranger.as.VIEWER.get(`${PATH}/list`).expect(200)).body).toEqual({ data: [], nextKey: null });
+      expectError(await stranger.as.VIEWER.get(`${PATH}/${rel.relationshipId}`), 404, 'NotFound');
+      expectError(await stranger.as.MEMBER.patch(`${PATH}/${rel.relationshipId}`, { metadata: {} }), 404, 'NotFound');
+      expectError(await stranger.as.MEMBER.delete(`${PATH}/${rel.relationshipId}`), 404, 'NotFound');
+      expectError(await stranger.as.VIEWER.get(`${PATH}/type/${worksAt}`), 404, 'NotFound');
+    });
+  });
+
+  describe('PATCH and DELETE', () => {
+    it('PATCH replaces metadata whole; source and target cannot change', async () => {
+      const rel = (await account.as.MEMBER.post(PATH, link(await record(contact, 'Kim'), await record(company, 'Acme'), { metadata: { a: 1, b: 2 } })).expect(201)).body;
+      const res = await account.as.MEMBER.patch(`${PATH}/${rel.relationshipId}`, { metadata: { c: 3 } }).expect(200);
+      expect(res.body).toMatchObject({ metadata: { c: 3 }, sourceRecordId: rel.sourceRecordId, targetRecordId: rel.targetRecordId });
+      expectError(await account.as.MEMBER.patch(`${PATH}/${rel.relationshipId}`, { metadata: { c: 3 }, sourceRecordId: generateId('record') }), 400, 'ValidationError');
+      expectError(await account.as.MEMBER.patch(`${PATH}/${rel.relationshipId}`, {}), 400, 'ValidationError');
+      expectError(await account.as.VIEWER.patch(`${PATH}/${rel.relationshipId}`, { metadata: {} }), 403, 'Forbidden');
+    });
+
+    it('DELETE is permanent and frees the quota at once; a second DELETE is a 404 and frees nothing', async () => {
+      const rel = (await account.as.MEMBER.post(PATH, link(await record(contact, 'Kim'), await record(company, 'Acme'))).expect(201)).body;
+      expect(await usage()).toBe(1);
+      await account.as.MEMBER.delete(`${PATH}/${rel.relationshipId}`).expect(200, rel);
+      expect(await usage()).toBe(0);
+      expectError(await account.as.MEMBER.delete(`${PATH}/${rel.relationshipId}`), 404, 'NotFound');
+      expect(await usage()).toBe(0);
+    });
+  });
+
+  describe('records and relationships together', () => {
+    it('a trashed record’s relationships are hidden (lists skip them, GET is 404) and come back on restore', async () => {
+      const kim = await record(contact, 'Kim');
+      const acme = await record(company, 'Acme');
+      const rel = (await account.as.MEMBER.post(PATH, link(kim, acme)).expect(201)).body;
+      await account.as.MEMBER.delete(`/crm-core/v1/records/${acme}`).expect(200);
+      expect((await account.as.VIEWER.get(`${PATH}/list`).query({ recordId: kim })).body.data).toEqual([]);
+      expect((await account.as.VIEWER.get(`${PATH}/type/${worksAt}`)).body).toEqual([]);
+      expectError(await account.as.VIEWER.get(`${PATH}/${rel.relationshipId}`), 404, 'NotFound');
+      expectError(await account.as.MEMBER.patch(`${PATH}/${rel.relationshipId}`, { metadata: {} }), 404, 'NotFound');
+      await account.as.MEMBER.post(`/crm-core/v1/records/${acme}/restore`).expect(200);
+      await account.as.VIEWER.get(`${PATH}/${rel.relationshipId}`).expect(200, rel);
+    });
+
+    it('a permanent record delete removes its relationships and frees their quota in the same transaction', async () => {
+      const kim = await record(contact, 'Kim');
+      const [a, b] = [await record(company, 'A'), await record(company, 'B')];
+      await account.as.MEMBER.post(PATH, link(kim, a)).expect(201);
+      await account.as.MEMBER.post(PATH, link(kim, b)).expect(201);
+      expect(await usage()).toBe(2);
+      await account.as.MEMBER.delete(`/crm-core/v1/records/${kim}?permanent=true`).expect(200);
+      expect(await usage()).toBe(0);
+      const [{ n }] = await t.app.get(DataSource).query('SELECT count(*)::int AS n FROM relationships WHERE account_id = $1', [account.accountId]);
+      expect(n).toBe(0);
+    });
+  });
+
+  describe('POST /relationships/bulk', () => {
+    it('100 × 100 pairs with some existing: the right created and skipped counts, the counter right', async () => {
+      const people = await bulkRecords(contact, 100, 'p');
+      const firms = await bulkRecords(company, 100, 'f');
+      for (const i of [0, 1, 2]) await account.as.MEMBER.post(PATH, link(people[i], firms[i])).expect(201);
+      const res = await account.as.MEMBER.post(`${PATH}/bulk`, {
+        relationshipTypeId: worksAt,
+        sourceEntityId: contact,
+        sourceRecordIds: people,
+        targetEntityId: company,
+        targetRecordIds: firms,
+        metadata: { source: 'import' },
+      }).expect(201);
+      expect(res.body.created).toBe(9997);
+      expect(res.body.skipped).toBe(3);
+      expect(res.body.relationshipIds).toHaveLength(9997);
+      expect(await usage()).toBe(10000);
+      const [{ n }] = await t.app.get(DataSource).query('SELECT count(*)::int AS n FROM relationships WHERE account_id = $1', [account.accountId]);
+      expect(n).toBe(10000);
+    });
+
+    it('given in the reverse direction, pairs are stored normalized; self-links are skipped and counted', async () => {
+      const knows = await type({ name: 'knows', sourceEntityId: contact, targetEntityId: contact });
+      const [a, b] = await records(contact, 2, 'c');
+      const acme = await record(company, 'Acme');
+      const reversed = await account.as.MEMBER.post(`${PATH}/bulk`, {
+        relationshipTypeId: worksAt,
+        sourceEntityId: company,
+        sourceRecordIds: [acme],
+        targetEntityId: contact,
+        targetRecordIds: [a, b],
+      }).expect(201);
+      expect(reversed.body).toMatchObject({ created: 2, skipped: 0 });
+      const stored = await account.as.VIEWER.get(`${PATH}/list`).query({ relationshipTypeId: worksAt }).expect(200);
+      for (const r of stored.body.data) expect(r).toMatchObject({ sourceEntityId: contact, targetRecordId: acme });
+      const selfish = await account.as.MEMBER.post(`${PATH}/bulk`, {
+        relationshipTypeId: knows,
+        sourceEntityId: contact,
+        sourceRecordIds: [a, b],
+        targetEntityId: contact,
+        targetRecordIds: [a, b],
+      }).expect(201);
+      expect(selfish.body).toMatchObject({ created: 2, skipped: 2 });
+    });
+
+    it('over the remaining quota: 403 and nothing written', async () => {
+      await setLimit(account, 'relationships.max', 5);
+      const people = await records(contact, 3, 'p');
+      const firms = await records(company, 2, 'f');
+      await account.as.MEMBER.post(PATH, link(people[0], firms[0])).expect(201);
+      const body = { relationshipTypeId: worksAt, sourceEntityId: contact, sourceRecordIds: people, targetEntityId: company, targetRecordIds: firms };
+      expectError(await account.as.MEMBER.post(`${PATH}/bulk`, body), 403, 'QuotaExceeded');
+      expect(await usage()).toBe(1);
+      await setLimit(account, 'relationships.max', 6);
+      expect((await account.as.MEMBER.post(`${PATH}/bulk`, body).expect(201)).body).toMatchObject({ created: 5, skipped: 1 });
+    });
+
+    it('more than 10,000 pairs is a 400; a missing record a 404; a record of another entity a 400; a cardinality clash a 409 and nothing written', async () => {
+      const ids = (n: number) => Array.from({ length: n }, () => generateId('record'));
+      const base = { relationshipTypeId: worksAt, sourceEntityId: contact, targetEntityId: company };
+      expectError(await account.as.MEMBER.post(`${PATH}/bulk`, { ...base, sourceRecordIds: ids(101), targetRecordIds: ids(100) }), 400, 'ValidationError');
+      const kim = await record(contact, 'Kim');
+      const acme = await record(company, 'Acme');
+      expectError(await account.as.MEMBER.post(`${PATH}/bulk`, { ...base, sourceRecordIds: [kim], targetRecordIds: [acme, generateId('record')] }), 404, 'NotFound');
+      expectError(await account.as.MEMBER.post(`${PATH}/bulk`, { ...base, sourceRecordIds: [kim], targetRecordIds: [acme, kim] }), 400, 'BadRequest');
+      const ceo = await type({ name: 'ceo', sourceEntityId: contact, targetEntityId: company, cardinality: 'ONE_TO_ONE' });
+      const lee = await record(contact, 'Lee');
+      expectError(await account.as.MEMBER.post(`${PATH}/bulk`, { ...base, relationshipTypeId: ceo, sourceRecordIds: [kim, lee], targetRecordIds: [acme] }), 409, 'Conflict');
+      expect(await usage()).toBe(0);
+    });
+  });
+
+  /** Seeds records straight into the table: the bulk tests are about relationships, not record creation. */
+  async function bulkRecords(entityId: string, n: number, prefix: string): Promise<string[]> {
+    const ids = Array.from({ length: n }, () => generateId('record'));
+    await t.app.get(DataSource).query(
+      `INSERT INTO records (account_id, record_id, entity_id, name) SELECT $1, id, $2, $3 || ord FROM unnest($4::varchar[]) WITH ORDINALITY AS u (id, ord)`,
+      [account.accountId, entityId, prefix, ids],
+    );
+    await t.app.get(DataSource).query(
+      `INSERT INTO account_usage (account_id, limit_name, scope_id, used) VALUES ($1, 'records.max', '', $2)
+       ON CONFLICT (account_id, limit_name, scope_id) DO UPDATE SET used = account_usage.used + EXCLUDED.used`,
+      [account.accountId, n],
+    );
+    return ids;
+  }
+});
