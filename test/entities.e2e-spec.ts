@@ -57,6 +57,25 @@ describe('Entities (SPEC §5)', () => {
     expectError(await account.as.OWNER.post(PATH, body), 400, 'ValidationError');
   });
 
+  it.each([
+    ['a NUL character', '{"name": "a\\u0000b", "slug": "nul"}'],
+    ['a __proto__ key', '{"name": "P", "slug": "p", "__proto__": {"admin": true}}'],
+    ['a constructor key', '{"name": "C", "slug": "c", "constructor": {"prototype": {}}}'],
+    ['nesting 10,000 levels deep', `{"name": "D", "slug": "d", "description": ${'['.repeat(10_000)}${']'.repeat(10_000)}}`],
+  ])('a body with %s is a 400 ValidationError, never a 500', async (_label, body) => {
+    const res = await account.as.OWNER.post(PATH).set('Content-Type', 'application/json').send(body);
+    expectError(res, 400, 'ValidationError');
+  });
+
+  it('PATCH with null for a required field is a 400; a NUL in a keyword is a 400', async () => {
+    const { body } = await account.as.OWNER.post(PATH, { name: 'A', slug: 'a', description: 'd' }).expect(201);
+    expectError(await account.as.OWNER.patch(`${PATH}/${body.entityId}`, { name: null }), 400, 'ValidationError');
+    expectError(await account.as.OWNER.patch(`${PATH}/${body.entityId}`, { slug: null }), 400, 'ValidationError');
+    const cleared = await account.as.OWNER.patch(`${PATH}/${body.entityId}`, { description: null }).expect(200);
+    expect(cleared.body.description).toBeNull();
+    expectError(await account.as.VIEWER.get(PATH).query({ keyword: 'a\u0000' }), 400, 'ValidationError');
+  });
+
   it('a slug already used in the account is a 409; another account may use it', async () => {
     await account.as.OWNER.post(PATH, { name: 'Deal', slug: 'deal' }).expect(201);
     expectError(await account.as.OWNER.post(PATH, { name: 'Deal 2', slug: 'deal' }), 409, 'Conflict');

@@ -4,6 +4,7 @@ import { generateId } from '../src/common/ids/ids';
 import { createTestApp, type TestApp } from './utils/create-app';
 import { expectError } from './utils/errors';
 import { seedAccount, type SeededAccount } from './utils/seed';
+import { signed } from './utils/signing';
 
 const PATH = '/crm-core/v1/properties';
 const OPTIONS = [
@@ -114,15 +115,14 @@ describe('Properties (SPEC §5)', () => {
     expectError(await account.as.OWNER.post(PATH, { entityId: other, name: 'C', fieldType: 'TEXT' }), 403, 'QuotaExceeded');
   });
 
-  it('GET /properties needs an entityId and pages through that entity’s properties only', async () => {
+  it('GET /properties needs an entityId of the account (404 otherwise) and pages through that entity’s properties only', async () => {
     expectError(await account.as.VIEWER.get(PATH), 400, 'ValidationError');
+    expectError(await stranger.as.VIEWER.get(PATH).query({ entityId }), 404, 'NotFound');
     for (const name of ['A', 'B', 'C']) await account.as.OWNER.post(PATH, { entityId, name, fieldType: 'TEXT' }).expect(201);
     const first = await account.as.VIEWER.get(PATH).query({ entityId, limit: 2 }).expect(200);
     const second = await account.as.VIEWER.get(PATH).query({ entityId, limit: 2, startKey: first.body.nextKey }).expect(200);
     expect([...first.body.data, ...second.body.data].map((p: { name: string }) => p.name)).toEqual(['A', 'B', 'C']);
     expect(second.body.nextKey).toBeNull();
-    const theirs = await stranger.as.VIEWER.get(PATH).query({ entityId }).expect(200);
-    expect(theirs.body).toEqual({ data: [], nextKey: null });
   });
 
   it('PATCH replaces options whole and cannot change the field type; another account’s property is a 404', async () => {
@@ -134,6 +134,28 @@ describe('Properties (SPEC §5)', () => {
     expectError(await stranger.as.OWNER.patch(`${PATH}/${body.propertyId}`, { name: 'Mine' }), 404, 'NotFound');
     expectError(await stranger.as.OWNER.get(`${PATH}/${body.propertyId}`), 404, 'NotFound');
     expectError(await stranger.as.OWNER.delete(`${PATH}/${body.propertyId}`), 404, 'NotFound');
+  });
+
+  it('concurrent deletes of one property over two instances: one 200, the rest 404, the quota freed once', async () => {
+    const second = await createTestApp({ databaseUrl: t.databaseUrl });
+    try {
+      await account.as.OWNER.post(PATH, { entityId, name: 'Keep', fieldType: 'TEXT' }).expect(201);
+      const { body } = await account.as.OWNER.post(PATH, { entityId, name: 'Gone', fieldType: 'TEXT' }).expect(201);
+      const clients = [account.as.OWNER, signed(second.app.getHttpServer(), account.keys.OWNER)];
+      const results = await Promise.all(Array.from({ length: 6 }, (_, i) => clients[i % 2].delete(`${PATH}/${body.propertyId}`)));
+      expect(results.map((r) => r.status).sort()).toEqual([200, 404, 404, 404, 404, 404]);
+      expect((await account.as.VIEWER.get('/crm-core/v1/plans/me')).body.usage['properties.maxPerEntity']).toEqual({ [entityId]: 1 });
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('PATCH with null for name, required or options is a 400; null clears the key', async () => {
+    const { body } = await account.as.OWNER.post(PATH, { entityId, name: 'Stage', key: 'stage', fieldType: 'RADIO', options: OPTIONS }).expect(201);
+    for (const field of ['name', 'required', 'options']) {
+      expectError(await account.as.OWNER.patch(`${PATH}/${body.propertyId}`, { [field]: null }), 400, 'ValidationError');
+    }
+    expect((await account.as.OWNER.patch(`${PATH}/${body.propertyId}`, { key: null }).expect(200)).body.key).toBeNull();
   });
 
   it('DELETE removes the property and its values from the records, and frees its quota', async () => {

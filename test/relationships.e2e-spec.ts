@@ -323,6 +323,9 @@ describe('Relationships (SPEC §5, §6)', () => {
       expectError(await stranger.as.MEMBER.patch(`${PATH}/${rel.relationshipId}`, { metadata: {} }), 404, 'NotFound');
       expectError(await stranger.as.MEMBER.delete(`${PATH}/${rel.relationshipId}`), 404, 'NotFound');
       expectError(await stranger.as.VIEWER.get(`${PATH}/type/${worksAt}`), 404, 'NotFound');
+      for (const filter of [{ recordId: rel.sourceRecordId }, { sourceRecordId: rel.sourceRecordId }, { targetRecordId: rel.targetRecordId }, { entityId: contact }, { relationshipTypeId: worksAt }]) {
+        expectError(await stranger.as.VIEWER.get(`${PATH}/list`).query(filter), 404, 'NotFound');
+      }
     });
   });
 

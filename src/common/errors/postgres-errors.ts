@@ -42,7 +42,13 @@ export function fromDatabaseError(error: unknown): AppException | undefined {
     case '22008':
     case '22P02':
     case '22003':
+    case '22021': // a NUL or otherwise unstorable character in a string
+    case '22P05':
+    case '23502': // a NOT NULL column given null by a path validation missed
       return errors.validation('요청 값의 형식이 올바르지 않습니다.');
+    case '40P01': // deadlock or serialization failure: the request may simply be retried
+    case '40001':
+      return errors.unavailable();
     case '57014': // statement timeout
       return errors.unavailable();
   }

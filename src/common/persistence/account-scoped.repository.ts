@@ -15,7 +15,7 @@ function assertAccountId(accountId: string): void {
 /**
  * A repository whose every method takes the account first and adds it to the query, so that a
  * service cannot forget the tenant. It runs inside the ambient transaction, if any
- * (`@Transactional()` or `TransactionHost.withTransaction`).
+ * (`TransactionHost.withTransaction`, which the quota interceptor and the services open).
  */
 export class AccountScopedRepository<T extends Scoped> {
   constructor(

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Transactional, TransactionHost } from '@nestjs-cls/transactional';
+import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Repository } from 'typeorm';
 import type { Role } from '../../common/auth/roles';
@@ -65,23 +65,25 @@ export class AccountsService {
   }
 
   /** A new member with the role, and an API key for it. */
-  @Transactional()
-  async createMemberWithKey(accountId: string, role: Role, name: string | null = null): Promise<IssuedCredentials> {
-    const memberId = generateId('member');
-    await this.tx.getRepository(MemberEntity).insert({ accountId, memberId, role, name, status: 'ACTIVE' });
-    const key = await this.apiKeys.issue(accountId, memberId, role, name);
-    return { apiKey: key.apiKey, apiSecret: key.apiSecret, memberId, role, accountId };
+  createMemberWithKey(accountId: string, role: Role, name: string | null = null): Promise<IssuedCredentials> {
+    return this.txHost.withTransaction(async () => {
+      const memberId = generateId('member');
+      await this.tx.getRepository(MemberEntity).insert({ accountId, memberId, role, name, status: 'ACTIVE' });
+      const key = await this.apiKeys.issue(accountId, memberId, role, name);
+      return { apiKey: key.apiKey, apiSecret: key.apiSecret, memberId, role, accountId };
+    });
   }
 
   /**
    * On an empty database, creates a default account with an OWNER key and answers its
    * credentials; answers undefined when any account exists. Safe when instances start together.
    */
-  @Transactional()
-  async ensureDefaultAccount(): Promise<IssuedCredentials | undefined> {
-    await this.tx.query('SELECT pg_advisory_xact_lock($1)', [DEFAULT_ACCOUNT_LOCK]);
-    if (await this.tx.getRepository(AccountEntity).exists({})) return undefined;
-    const { accountId } = await this.create('Default account');
-    return this.createMemberWithKey(accountId, 'OWNER', 'Default owner');
+  ensureDefaultAccount(): Promise<IssuedCredentials | undefined> {
+    return this.txHost.withTransaction(async () => {
+      await this.tx.query('SELECT pg_advisory_xact_lock($1)', [DEFAULT_ACCOUNT_LOCK]);
+      if (await this.tx.getRepository(AccountEntity).exists({})) return undefined;
+      const { accountId } = await this.create('Default account');
+      return this.createMemberWithKey(accountId, 'OWNER', 'Default owner');
+    });
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { Transactional } from '@nestjs-cls/transactional';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import type { AuthenticatedCaller } from '../../common/auth/authenticated-caller';
 import { roleAtLeast, type Role } from '../../common/auth/roles';
 import { SecretBox } from '../../common/auth/secret-box';
@@ -14,6 +15,7 @@ import type { CreateApiKeyDto } from './dto/create-api-key.dto';
 @Injectable()
 export class ApiKeysService {
   constructor(
+    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
     @InjectScopedRepository(ApiKeyEntity) private readonly keys: AccountScopedRepository<ApiKeyEntity>,
     private readonly secrets: SecretBox,
   ) {}
@@ -48,16 +50,17 @@ export class ApiKeysService {
    * Revokes a key of the caller's account; its signatures fail from the next request on. A key
    * whose role is above the caller's cannot be revoked by it. Revoking twice answers the same.
    */
-  @Transactional()
-  async revoke(caller: AuthenticatedCaller, apiKey: string): Promise<ApiKeyResponse> {
-    const key = await this.keys.query(caller.accountId, 'k').andWhere('k.apiKey = :apiKey', { apiKey }).setLock('pessimistic_write').getOne();
-    if (!key) throw errors.notFound('API 키를 찾을 수 없습니다.');
-    if (!roleAtLeast(caller.role, key.role)) throw errors.forbidden();
-    if (!key.dateRevoked) {
-      await this.keys.update(caller.accountId, { apiKey }, { dateRevoked: () => 'now()' });
-      return ApiKeyResponse.from((await this.keys.findOne(caller.accountId, { apiKey }))!);
-    }
-    return ApiKeyResponse.from(key);
+  revoke(caller: AuthenticatedCaller, apiKey: string): Promise<ApiKeyResponse> {
+    return this.txHost.withTransaction(async () => {
+      const key = await this.keys.query(caller.accountId, 'k').andWhere('k.apiKey = :apiKey', { apiKey }).setLock('pessimistic_write').getOne();
+      if (!key) throw errors.notFound('API 키를 찾을 수 없습니다.');
+      if (!roleAtLeast(caller.role, key.role)) throw errors.forbidden();
+      if (!key.dateRevoked) {
+        await this.keys.update(caller.accountId, { apiKey }, { dateRevoked: () => 'now()' });
+        return ApiKeyResponse.from((await this.keys.findOne(caller.accountId, { apiKey }))!);
+      }
+      return ApiKeyResponse.from(key);
+    });
   }
 
   /** For the admin CLI: revokes a key of any account. */

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { Transactional } from '@nestjs-cls/transactional';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { errors } from '../../common/errors/app.exception';
 import { registerConstraintMessage } from '../../common/errors/postgres-errors';
 import { mapPage, paginate, type Page } from '../../common/http/pagination';
@@ -22,6 +23,7 @@ const NOT_FOUND = '엔티티를 찾을 수 없습니다.';
 @Injectable()
 export class EntitiesService {
   constructor(
+    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
     @InjectScopedRepository(EntityEntity) private readonly entities: AccountScopedRepository<EntityEntity>,
     private readonly quota: QuotaService,
   ) {}
@@ -52,6 +54,23 @@ export class EntitiesService {
     if (found !== unique.length) throw errors.notFound(NOT_FOUND);
   }
 
+  /**
+   * Held by record writes while they check data against the entity's properties (FOR KEY SHARE:
+   * it does not block renaming the entity); 404 when the entity is not in the account.
+   */
+  async lockForRecordWrite(accountId: string, entityId: string): Promise<void> {
+    const rows: unknown[] = await this.entities.unscoped.query(
+      `SELECT 1 FROM entities WHERE account_id = $1 AND entity_id = $2 FOR KEY SHARE`,
+      [accountId, entityId],
+    );
+    if (rows.length === 0) throw errors.notFound(NOT_FOUND);
+  }
+
+  /** Taken before a property goes: waits for record writes in flight, keeps new ones out. */
+  async lockForSchemaChange(accountId: string, entityId: string): Promise<void> {
+    await this.entities.unscoped.query(`SELECT 1 FROM entities WHERE account_id = $1 AND entity_id = $2 FOR UPDATE`, [accountId, entityId]);
+  }
+
   async update(accountId: string, entityId: string, dto: UpdateEntityDto): Promise<EntityResponse> {
     const patch = Object.fromEntries(Object.entries(dto).filter(([, v]) => v !== undefined));
     if (Object.keys(patch).length > 0 && (await this.entities.update(accountId, { entityId }, patch)) === 0) throw errors.notFound(NOT_FOUND);
@@ -59,11 +78,12 @@ export class EntitiesService {
   }
 
   /** 409 while records, properties or relationship types still use it (their foreign keys refuse). */
-  @Transactional()
-  async delete(accountId: string, entityId: string): Promise<EntityResponse> {
-    const existing = await this.get(accountId, entityId);
-    await this.entities.delete(accountId, { entityId });
-    await this.quota.release(accountId, 'entities.max', '', 1);
-    return existing;
+  delete(accountId: string, entityId: string): Promise<EntityResponse> {
+    return this.txHost.withTransaction(async () => {
+      const existing = await this.get(accountId, entityId);
+      if ((await this.entities.delete(accountId, { entityId })) === 0) throw errors.notFound(NOT_FOUND);
+      await this.quota.release(accountId, 'entities.max', '', 1);
+      return existing;
+    });
   }
 }

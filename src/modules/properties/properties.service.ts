@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { Transactional } from '@nestjs-cls/transactional';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { errors } from '../../common/errors/app.exception';
 import { registerConstraintMessage } from '../../common/errors/postgres-errors';
 import { mapPage, paginate, type Page } from '../../common/http/pagination';
@@ -31,6 +32,7 @@ function checkOptions(fieldType: FieldType, options: PropertyOption[] | undefine
 @Injectable()
 export class PropertiesService {
   constructor(
+    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
     @InjectScopedRepository(PropertyEntity) private readonly properties: AccountScopedRepository<PropertyEntity>,
     private readonly entities: EntitiesService,
     private readonly quota: QuotaService,
@@ -64,13 +66,15 @@ export class PropertiesService {
     const keys = rows.filter((r) => r.key !== null).map((r) => `${r.entityId}\u0000${r.key}`);
     if (names.size !== rows.length || new Set(keys).size !== keys.length) throw errors.conflict('요청 안에 같은 엔티티의 이름 또는 key가 중복된 속성이 있습니다.');
     await this.entities.assertExist(accountId, rows.map((r) => r.entityId));
-    await this.properties.insert(accountId, rows);
+    // In one order, so that two concurrent bulks with overlapping names conflict instead of deadlocking.
+    await this.properties.insert(accountId, [...rows].sort((a, b) => (a.entityId + a.name < b.entityId + b.name ? -1 : 1)));
     const stored = await this.properties.query(accountId, 'p').andWhere('p.propertyId IN (:...ids)', { ids: rows.map((r) => r.propertyId) }).getMany();
     const byId = new Map(stored.map((p) => [p.propertyId, p]));
     return rows.map((r) => PropertyResponse.from(byId.get(r.propertyId)!));
   }
 
   async list(accountId: string, query: ListPropertiesQueryDto): Promise<Page<PropertyResponse>> {
+    await this.entities.assertExist(accountId, [query.entityId]);
     const qb = this.properties.query(accountId, 'p').andWhere('p.entityId = :entityId', { entityId: query.entityId });
     const page = await paginate(qb, query, { columns: ['p.propertyId'], direction: 'ASC', cursorOf: (p) => [p.propertyId] });
     return mapPage(page, PropertyResponse.from);
@@ -91,30 +95,37 @@ export class PropertiesService {
     return property;
   }
 
-  @Transactional()
-  async update(accountId: string, propertyId: string, dto: UpdatePropertyDto): Promise<PropertyResponse> {
-    const property = await this.load(accountId, propertyId);
-    const patch: Partial<PropertyEntity> = {};
-    if (dto.name !== undefined) patch.name = dto.name;
-    if (dto.key !== undefined) patch.key = dto.key;
-    if (dto.required !== undefined) patch.required = dto.required;
-    if (dto.description !== undefined) patch.description = dto.description;
-    if (dto.options !== undefined) patch.options = checkOptions(property.fieldType, dto.options, '');
-    if (Object.keys(patch).length > 0) await this.properties.update(accountId, { propertyId }, patch);
-    return this.get(accountId, propertyId);
+  update(accountId: string, propertyId: string, dto: UpdatePropertyDto): Promise<PropertyResponse> {
+    return this.txHost.withTransaction(async () => {
+      const property = await this.load(accountId, propertyId);
+      const patch: Partial<PropertyEntity> = {};
+      if (dto.name !== undefined) patch.name = dto.name;
+      if (dto.key !== undefined) patch.key = dto.key;
+      if (dto.required !== undefined) patch.required = dto.required;
+      if (dto.description !== undefined) patch.description = dto.description;
+      if (dto.options !== undefined) patch.options = checkOptions(property.fieldType, dto.options, '');
+      if (Object.keys(patch).length > 0) await this.properties.update(accountId, { propertyId }, patch);
+      return this.get(accountId, propertyId);
+    });
   }
 
   /** Removes the property, its values from the entity's records, and frees its quota. */
-  @Transactional()
-  async delete(accountId: string, propertyId: string): Promise<PropertyResponse> {
-    const property = await this.load(accountId, propertyId);
-    await this.properties.delete(accountId, { propertyId });
-    await this.properties.unscoped.query(`UPDATE records SET data = data - $3 WHERE account_id = $1 AND entity_id = $2 AND data ? $3`, [
-      accountId,
-      property.entityId,
-      propertyId,
-    ]);
-    await this.quota.release(accountId, 'properties.maxPerEntity', property.entityId, 1);
-    return PropertyResponse.from(property);
+  delete(accountId: string, propertyId: string): Promise<PropertyResponse> {
+    return this.txHost.withTransaction(async () => {
+      const property = await this.load(accountId, propertyId);
+      // The entity first: record writes hold it FOR KEY SHARE while they check data against the
+      // properties, so no record can be written with this property's value while it goes.
+      await this.entities.lockForSchemaChange(accountId, property.entityId);
+      // Only the request that deleted the row frees its quota (two concurrent deletes race here).
+      if ((await this.properties.delete(accountId, { propertyId })) === 0) throw errors.notFound(NOT_FOUND);
+      await this.properties.unscoped.query(
+        `WITH locked AS (
+           SELECT record_id FROM records WHERE account_id = $1 AND entity_id = $2 AND data ? $3 ORDER BY record_id FOR UPDATE)
+         UPDATE records r SET data = r.data - $3 FROM locked WHERE r.account_id = $1 AND r.record_id = locked.record_id`,
+        [accountId, property.entityId, propertyId],
+      );
+      await this.quota.release(accountId, 'properties.maxPerEntity', property.entityId, 1);
+      return PropertyResponse.from(property);
+    });
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { Transactional } from '@nestjs-cls/transactional';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { In } from 'typeorm';
 import { errors } from '../../common/errors/app.exception';
 import { mapPage, paginate, type Page } from '../../common/http/pagination';
@@ -39,6 +40,7 @@ export class RecordsService {
   private readonly removalHooks: PermanentRemovalHook[] = [];
 
   constructor(
+    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
     @InjectScopedRepository(RecordEntity) private readonly records: AccountScopedRepository<RecordEntity>,
     private readonly entities: EntitiesService,
     private readonly properties: PropertiesService,
@@ -51,7 +53,7 @@ export class RecordsService {
   }
 
   async create(accountId: string, dto: CreateRecordDto): Promise<RecordResponse> {
-    await this.entities.assertExist(accountId, [dto.entityId]);
+    await this.entities.lockForRecordWrite(accountId, dto.entityId);
     const data = await this.checkedData(accountId, dto.entityId, dto.data ?? {});
     const recordId = generateId('record');
     await this.records.insert(accountId, { recordId, entityId: dto.entityId, name: dto.name, data, tags: [...new Set(dto.tags ?? [])] });
@@ -65,6 +67,7 @@ export class RecordsService {
   }
 
   async list(accountId: string, query: ListRecordsQueryDto): Promise<Page<RecordResponse>> {
+    await this.entities.assertExist(accountId, [query.entityId]);
     const qb = this.records
       .query(accountId, 'r')
       .andWhere('r.entityId = :entityId', { entityId: query.entityId })
@@ -78,6 +81,12 @@ export class RecordsService {
       cursorOf: (r) => [query.sortField === 'name' ? r.name : r[query.sortField].toISOString(), r.recordId],
     });
     return mapPage(page, RecordResponse.from);
+  }
+
+  /** 404 unless every record exists in the account (in the trash or not). */
+  async assertExist(accountId: string, recordIds: string[]): Promise<void> {
+    const unique = [...new Set(recordIds)];
+    if ((await this.records.count(accountId, { recordId: In(unique) })) !== unique.length) throw errors.notFound(NOT_FOUND);
   }
 
   /** A record, also from the trash (with `isDeleted: true`). */
@@ -94,45 +103,52 @@ export class RecordsService {
   }
 
   /** A trashed record cannot be changed (404) until it is restored. */
-  @Transactional()
-  async update(accountId: string, recordId: string, dto: UpdateRecordDto): Promise<RecordResponse> {
-    const record = await this.lock(accountId, recordId);
-    if (record.isDeleted) throw errors.notFound(NOT_FOUND);
-    const patch: Partial<RecordEntity> = {};
-    if (dto.name !== undefined) patch.name = dto.name;
-    if (dto.tags !== undefined) patch.tags = [...new Set(dto.tags)];
-    if (dto.data !== undefined) patch.data = await this.checkedData(accountId, record.entityId, mergeData(record.data, dto.data));
-    if (Object.keys(patch).length > 0) await this.records.update(accountId, { recordId }, patch);
-    return this.get(accountId, recordId);
+  update(accountId: string, recordId: string, dto: UpdateRecordDto): Promise<RecordResponse> {
+    return this.txHost.withTransaction(async () => {
+      // The entity before the record, in the order a property delete takes them.
+      if (dto.data !== undefined) await this.entities.lockForRecordWrite(accountId, (await this.get(accountId, recordId)).entityId);
+      const record = await this.lock(accountId, recordId);
+      if (record.isDeleted) throw errors.notFound(NOT_FOUND);
+      const patch: Partial<RecordEntity> = {};
+      if (dto.name !== undefined) patch.name = dto.name;
+      if (dto.tags !== undefined) patch.tags = [...new Set(dto.tags)];
+      if (dto.data !== undefined) patch.data = await this.checkedData(accountId, record.entityId, mergeData(record.data, dto.data));
+      if (Object.keys(patch).length > 0) await this.records.update(accountId, { recordId }, patch);
+      return this.get(accountId, recordId);
+    });
   }
 
   /** To the trash, or with `permanent` for good. Trashing a trashed record changes nothing. */
-  @Transactional()
-  async delete(accountId: string, recordId: string, permanent: boolean): Promise<RecordResponse> {
-    const record = await this.lock(accountId, recordId);
-    await this.remove(accountId, [record], permanent);
-    return permanent ? RecordResponse.from(record) : this.get(accountId, recordId);
+  delete(accountId: string, recordId: string, permanent: boolean): Promise<RecordResponse> {
+    return this.txHost.withTransaction(async () => {
+      const record = await this.lock(accountId, recordId);
+      await this.remove(accountId, [record], permanent);
+      return permanent ? RecordResponse.from(record) : this.get(accountId, recordId);
+    });
   }
 
   /** Out of the trash; restoring a record that is not in it changes nothing. */
-  @Transactional()
-  async restore(accountId: string, recordId: string): Promise<RecordResponse> {
-    const record = await this.lock(accountId, recordId);
-    await this.bringBack(accountId, [record]);
-    return this.get(accountId, recordId);
+  restore(accountId: string, recordId: string): Promise<RecordResponse> {
+    return this.txHost.withTransaction(async () => {
+      const record = await this.lock(accountId, recordId);
+      await this.bringBack(accountId, [record]);
+      return this.get(accountId, recordId);
+    });
   }
 
-  @Transactional()
-  async bulkDelete(accountId: string, dto: BulkDeleteRecordsDto): Promise<BulkRecordsResponse> {
-    const found = await this.lockMany(accountId, dto.recordIds);
-    const affected = await this.remove(accountId, found, dto.permanent ?? false);
-    return { count: affected.length, recordIds: affected };
+  bulkDelete(accountId: string, dto: BulkDeleteRecordsDto): Promise<BulkRecordsResponse> {
+    return this.txHost.withTransaction(async () => {
+      const found = await this.lockMany(accountId, dto.recordIds);
+      const affected = await this.remove(accountId, found, dto.permanent ?? false);
+      return { count: affected.length, recordIds: affected };
+    });
   }
 
-  @Transactional()
-  async bulkRestore(accountId: string, dto: BulkRestoreRecordsDto): Promise<BulkRecordsResponse> {
-    const affected = await this.bringBack(accountId, await this.lockMany(accountId, dto.recordIds));
-    return { count: affected.length, recordIds: affected };
+  bulkRestore(accountId: string, dto: BulkRestoreRecordsDto): Promise<BulkRecordsResponse> {
+    return this.txHost.withTransaction(async () => {
+      const affected = await this.bringBack(accountId, await this.lockMany(accountId, dto.recordIds));
+      return { count: affected.length, recordIds: affected };
+    });
   }
 
   /** Locks in ID order, so that concurrent bulk operations on overlapping sets cannot deadlock. */

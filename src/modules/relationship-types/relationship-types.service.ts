@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { Transactional } from '@nestjs-cls/transactional';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { errors } from '../../common/errors/app.exception';
 import { registerConstraintMessage } from '../../common/errors/postgres-errors';
 import { generateId } from '../../common/ids/ids';
@@ -40,6 +41,7 @@ export function typeEntities(type: { sourceEntityId: string; targetEntityId: str
 @Injectable()
 export class RelationshipTypesService {
   constructor(
+    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
     @InjectScopedRepository(RelationshipTypeEntity) private readonly types: AccountScopedRepository<RelationshipTypeEntity>,
     private readonly entities: EntitiesService,
     private readonly quota: QuotaService,
@@ -63,6 +65,7 @@ export class RelationshipTypesService {
 
   /** Types with the entity on either side (all the account's without one), oldest first, at most 200. */
   async list(accountId: string, query: ListRelationshipTypesQueryDto): Promise<RelationshipTypeResponse[]> {
+    if (query.entityId) await this.entities.assertExist(accountId, [query.entityId]);
     const qb = this.types.query(accountId, 't');
     if (query.entityId) qb.andWhere('(t.sourceEntityId = :entityId OR t.targetEntityId = :entityId)', { entityId: query.entityId });
     const types = await qb.orderBy('t.relationshipTypeId', 'ASC').limit(TYPE_LIST_MAX).getMany();
@@ -87,11 +90,12 @@ export class RelationshipTypesService {
   }
 
   /** 409 while relationships of the type exist (their foreign key refuses). */
-  @Transactional()
-  async delete(accountId: string, relationshipTypeId: string): Promise<RelationshipTypeResponse> {
-    const type = await this.load(accountId, relationshipTypeId);
-    await this.types.delete(accountId, { relationshipTypeId });
-    for (const entityId of typeEntities(type).sort()) await this.quota.release(accountId, 'relationshipTypes.maxPerEntity', entityId, 1);
-    return RelationshipTypeResponse.from(type);
+  delete(accountId: string, relationshipTypeId: string): Promise<RelationshipTypeResponse> {
+    return this.txHost.withTransaction(async () => {
+      const type = await this.load(accountId, relationshipTypeId);
+      if ((await this.types.delete(accountId, { relationshipTypeId })) === 0) throw errors.notFound(NOT_FOUND);
+      for (const entityId of typeEntities(type).sort()) await this.quota.release(accountId, 'relationshipTypes.maxPerEntity', entityId, 1);
+      return RelationshipTypeResponse.from(type);
+    });
   }
 }

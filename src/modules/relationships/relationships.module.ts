@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { provideScopedRepository } from '../../common/persistence/account-scoped.repository';
+import { EntitiesModule } from '../entities/entities.module';
 import { RecordsModule } from '../records/records.module';
 import { RelationshipTypesModule } from '../relationship-types/relationship-types.module';
 import { RelationshipEntity } from './relationship.entity';
@@ -8,7 +9,7 @@ import { RelationshipsController } from './relationships.controller';
 import { RelationshipsService } from './relationships.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([RelationshipEntity]), RelationshipTypesModule, RecordsModule],
+  imports: [TypeOrmModule.forFeature([RelationshipEntity]), EntitiesModule, RelationshipTypesModule, RecordsModule],
   controllers: [RelationshipsController],
   providers: [RelationshipsService, provideScopedRepository(RelationshipEntity)],
   exports: [RelationshipsService],

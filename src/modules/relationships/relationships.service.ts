@@ -1,5 +1,5 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { Transactional, TransactionHost } from '@nestjs-cls/transactional';
+import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { errors } from '../../common/errors/app.exception';
 import { registerConstraintMessage } from '../../common/errors/postgres-errors';
@@ -7,6 +7,7 @@ import { decodeCursor, encodeCursor, type Page } from '../../common/http/paginat
 import { generateId } from '../../common/ids/ids';
 import { AccountScopedRepository, InjectScopedRepository } from '../../common/persistence/account-scoped.repository';
 import { QuotaService, registerUsageCount } from '../../common/quota/quota.service';
+import { EntitiesService } from '../entities/entities.service';
 import { RecordsService } from '../records/records.service';
 import { exclusiveSides } from '../relationship-types/cardinality';
 import { RelationshipTypesService } from '../relationship-types/relationship-types.service';
@@ -96,6 +97,7 @@ export class RelationshipsService implements OnModuleInit {
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
     private readonly types: RelationshipTypesService,
     private readonly records: RecordsService,
+    private readonly entities: EntitiesService,
     private readonly quota: QuotaService,
   ) {}
 
@@ -196,7 +198,12 @@ export class RelationshipsService implements OnModuleInit {
     }
   }
 
+  /** A filter naming a type, entity or record that is not in the account is a 404, like the ID itself would be. */
   async list(accountId: string, query: ListRelationshipsQueryDto): Promise<Page<RelationshipListItem>> {
+    if (query.relationshipTypeId) await this.types.load(accountId, query.relationshipTypeId);
+    if (query.entityId) await this.entities.assertExist(accountId, [query.entityId]);
+    const recordFilters = [query.recordId, query.sourceRecordId, query.targetRecordId].filter((id): id is string => id !== undefined);
+    if (recordFilters.length > 0) await this.records.assertExist(accountId, recordFilters);
     const after = query.startKey === undefined ? undefined : String(decodeCursor(query.startKey, LIST_ORDER_TAG, 1)[0]);
     const rows = await this.visible(accountId, query, after, query.limit + 1);
     const hasMore = rows.length > query.limit;
@@ -223,13 +230,14 @@ export class RelationshipsService implements OnModuleInit {
   }
 
   /** Permanent; frees its quota in the same transaction (only the request that deleted it frees it). */
-  @Transactional()
-  async delete(accountId: string, relationshipId: string): Promise<RelationshipResponse> {
-    const relationship = await this.get(accountId, relationshipId);
-    const deleted = await this.relationships.delete(accountId, { relationshipId });
-    if (deleted === 0) throw errors.notFound(NOT_FOUND);
-    await this.quota.release(accountId, 'relationships.max', '', deleted);
-    return relationship;
+  delete(accountId: string, relationshipId: string): Promise<RelationshipResponse> {
+    return this.txHost.withTransaction(async () => {
+      const relationship = await this.get(accountId, relationshipId);
+      const deleted = await this.relationships.delete(accountId, { relationshipId });
+      if (deleted === 0) throw errors.notFound(NOT_FOUND);
+      await this.quota.release(accountId, 'relationships.max', '', deleted);
+      return relationship;
+    });
   }
 
   /** Before records are removed for good: their relationships go too, and free their quota. */

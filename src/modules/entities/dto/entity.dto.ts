@@ -1,5 +1,5 @@
-import { PartialType } from '@nestjs/swagger';
 import { IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { IsOptionalNotNull } from '../../../common/http/optional.decorator';
 import { PageQueryDto } from '../../../common/http/pagination';
 import type { EntityEntity } from '../entity.entity';
 
@@ -15,7 +15,17 @@ export class CreateEntityDto {
   description?: string | null;
 }
 
-export class UpdateEntityDto extends PartialType(CreateEntityDto) {}
+export class UpdateEntityDto {
+  @IsOptionalNotNull() @IsString() @Length(1, 100)
+  name?: string;
+
+  @IsOptionalNotNull() @IsString() @Matches(/^[a-z][a-z0-9_-]{0,63}$/, { message: 'slug: 영문 소문자로 시작하는 1–64자의 [a-z0-9_-] 이어야 합니다.' })
+  slug?: string;
+
+  /** null clears it. */
+  @IsOptional() @IsString() @MaxLength(1000)
+  description?: string | null;
+}
 
 export class ListEntitiesQueryDto extends PageQueryDto {
   /** Matches the name, case-insensitively. */

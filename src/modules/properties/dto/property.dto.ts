@@ -1,6 +1,6 @@
-import { OmitType, PartialType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { IsOptionalNotNull } from '../../../common/http/optional.decorator';
 import { PageQueryDto } from '../../../common/http/pagination';
 import { IsCrmId } from '../../../common/ids/is-crm-id.decorator';
 import { FIELD_TYPES, type FieldType } from '../field-types';
@@ -44,7 +44,23 @@ export class CreatePropertyDto {
 }
 
 /** The entity and the field type are fixed once created; `options` is replaced whole. */
-export class UpdatePropertyDto extends PartialType(OmitType(CreatePropertyDto, ['entityId', 'fieldType'] as const)) {}
+export class UpdatePropertyDto {
+  @IsOptionalNotNull() @IsString() @Length(1, 100)
+  name?: string;
+
+  /** null removes the key. */
+  @IsOptional() @IsString() @Matches(/^[a-z][a-z0-9_]{0,62}$/, { message: 'key: 영문 소문자로 시작하는 63자 이하의 [a-z0-9_] 이어야 합니다.' })
+  key?: string | null;
+
+  @IsOptionalNotNull() @IsBoolean()
+  required?: boolean;
+
+  @IsOptionalNotNull() @IsArray() @ArrayMaxSize(200) @ValidateNested({ each: true }) @Type(() => PropertyOptionDto)
+  options?: PropertyOptionDto[];
+
+  @IsOptional() @IsString() @MaxLength(1000)
+  description?: string | null;
+}
 
 export class BulkCreatePropertiesDto {
   @IsArray() @ArrayMinSize(1) @ArrayMaxSize(500) @ValidateNested({ each: true }) @Type(() => CreatePropertyDto)

@@ -1,5 +1,6 @@
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsObject, IsOptional, IsString, Length } from 'class-validator';
+import { IsOptionalNotNull } from '../../../common/http/optional.decorator';
 import { PageQueryDto } from '../../../common/http/pagination';
 import { IsCrmId } from '../../../common/ids/is-crm-id.decorator';
 import type { RecordData } from '../record-data';
@@ -23,15 +24,15 @@ export class CreateRecordDto {
 }
 
 export class UpdateRecordDto {
-  @IsOptional() @IsString() @Length(1, 255)
+  @IsOptionalNotNull() @IsString() @Length(1, 255)
   name?: string;
 
   /** Merged into the stored data: the keys given replace their values, a null value removes its key. */
-  @IsOptional() @IsObject()
+  @IsOptionalNotNull() @IsObject()
   data?: RecordData;
 
   /** Replaces the tags whole. */
-  @IsOptional() @IsArray() @ArrayMaxSize(50) @IsString({ each: true }) @Length(1, 50, { each: true })
+  @IsOptionalNotNull() @IsArray() @ArrayMaxSize(50) @IsString({ each: true }) @Length(1, 50, { each: true })
   tags?: string[];
 }
 

@@ -1,5 +1,6 @@
 import { PickType } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { IsOptionalNotNull } from '../../../common/http/optional.decorator';
 import { IsCrmId } from '../../../common/ids/is-crm-id.decorator';
 import { CARDINALITIES, type Cardinality } from '../cardinality';
 import type { RelationshipTypeEntity } from '../relationship-type.entity';
@@ -33,7 +34,7 @@ export class CreateRelationshipTypeDto {
 
 /** Only the name, the description and the labels may change. */
 export class UpdateRelationshipTypeDto extends PickType(CreateRelationshipTypeDto, ['sourceLabel', 'targetLabel', 'description'] as const) {
-  @IsOptional() @IsString() @Length(1, 100)
+  @IsOptionalNotNull() @IsString() @Length(1, 100)
   name?: string;
 }
 

@@ -1,0 +1,25 @@
+import { findBodyProblem, MAX_BODY_DEPTH } from './json-body.middleware';
+
+describe('findBodyProblem', () => {
+  const nested = (depth: number) => JSON.parse('{"a":'.repeat(depth - 1) + '{}' + '}'.repeat(depth - 1));
+
+  it('accepts ordinary bodies', () => {
+    expect(findBodyProblem({ name: 'Kim', data: { a: [1, { b: 'c' }] }, tags: ['x'] })).toBeUndefined();
+    expect(findBodyProblem(nested(MAX_BODY_DEPTH))).toBeUndefined();
+  });
+
+  it('refuses nesting deeper than the limit, even far deeper, without overflowing', () => {
+    expect(findBodyProblem(nested(MAX_BODY_DEPTH + 1))).toBeDefined();
+    expect(findBodyProblem(nested(50_000))).toBeDefined();
+  });
+
+  it.each(['__proto__', 'constructor', 'prototype'])('refuses a %s key at any depth', (key) => {
+    expect(findBodyProblem(JSON.parse(`{"${key}": {}}`))).toMatch(key);
+    expect(findBodyProblem(JSON.parse(`{"data": [{"${key}": 1}]}`))).toMatch(key);
+  });
+
+  it('refuses NUL characters in values and keys', () => {
+    expect(findBodyProblem({ name: 'a\u0000b' })).toBeDefined();
+    expect(findBodyProblem({ ['k\u0000']: 1 })).toBeDefined();
+  });
+});
