@@ -263,30 +263,45 @@ export class RelationshipsService implements OnModuleInit {
     if (filters.sourceRecordId) common.push(`r.source_record_id = ${param(filters.sourceRecordId)}`);
     if (filters.targetRecordId) common.push(`r.target_record_id = ${param(filters.targetRecordId)}`);
     if (after !== undefined) common.push(`r.relationship_id > ${param(after)}`);
-    let branches = ['TRUE'];
+    // Each branch is { condition, the column it fixes }: ordering a branch by that column, then the ID,
+    // is the order of exactly one index, so the planner walks that index instead of filtering the
+    // account's whole primary key when the filter matches few rows.
+    let branches: { where: string; fixed?: string }[] = [{ where: 'TRUE' }];
     if (filters.recordId) {
       const record = param(filters.recordId);
       // No relationship links a record to itself, so the two branches never overlap.
-      branches = [`r.source_record_id = ${record}`, `r.target_record_id = ${record}`];
+      branches = [
+        { where: `r.source_record_id = ${record}`, fixed: 'r.source_record_id' },
+        { where: `r.target_record_id = ${record}`, fixed: 'r.target_record_id' },
+      ];
       if (filters.entityId) {
         const entity = param(filters.entityId);
         common.push(`(r.source_entity_id = ${entity} OR r.target_entity_id = ${entity})`);
       }
+    } else if (filters.sourceRecordId) {
+      branches = [{ where: 'TRUE', fixed: 'r.source_record_id' }];
+    } else if (filters.targetRecordId) {
+      branches = [{ where: 'TRUE', fixed: 'r.target_record_id' }];
     } else if (filters.entityId) {
       const entity = param(filters.entityId);
-      branches = [`r.source_entity_id = ${entity}`, `r.target_entity_id = ${entity} AND r.source_entity_id <> ${entity}`];
+      branches = [
+        { where: `r.source_entity_id = ${entity}`, fixed: 'r.source_entity_id' },
+        { where: `r.target_entity_id = ${entity} AND r.source_entity_id <> ${entity}`, fixed: 'r.target_entity_id' },
+      ];
+    } else if (filters.relationshipTypeId) {
+      branches = [{ where: 'TRUE', fixed: 'r.relationship_type_id' }];
     }
     const limitParam = param(limit);
     const branchSql = branches.map(
-      (branch) => `(
+      ({ where, fixed }) => `(
         SELECT r.account_id, r.relationship_id, r.relationship_type_id, r.source_entity_id, r.source_record_id,
                r.target_entity_id, r.target_record_id, r.metadata, r.date_created, r.date_updated,
                s.name AS source_record_name, t.name AS target_record_name
           FROM relationships r
           JOIN records s ON s.account_id = r.account_id AND s.record_id = r.source_record_id AND NOT s.is_deleted
           JOIN records t ON t.account_id = r.account_id AND t.record_id = r.target_record_id AND NOT t.is_deleted
-         WHERE r.account_id = $1 AND ${[branch, ...common].join(' AND ')}
-         ORDER BY r.relationship_id
+         WHERE r.account_id = $1 AND ${[where, ...common].join(' AND ')}
+         ORDER BY ${fixed ? `${fixed}, ` : ''}r.relationship_id
          LIMIT ${limitParam})`,
     );
     const sql = branchSql.length === 1 ? branchSql[0] : `SELECT * FROM (${branchSql.join(' UNION ALL ')}) u ORDER BY relationship_id LIMIT ${limitParam}`;
