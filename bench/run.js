@@ -1,0 +1,366 @@
+// npm run bench: the API (built, production mode, its own process) against the database's own
+// ceiling, measured in one run on one PostgreSQL (DATABASE_URL, or an embedded one made for the run).
+// Prints a table and writes bench/results/<date>.json. Knobs: BENCH_SECONDS (10), BENCH_CONNECTIONS (16).
+const { spawn, execFile } = require('node:child_process');
+const { createHmac, randomBytes } = require('node:crypto');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+const { promisify } = require('node:util');
+const autocannon = require('autocannon');
+const { Client, Pool } = require('pg');
+const { startEmbeddedPostgres, withDatabase } = require('../dist/src/database/embedded-postgres');
+const { generateId } = require('../dist/src/common/ids/ids');
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const ROOT = path.join(__dirname, '..');
+
+function sign({ apiKey, apiSecret }) {
+  const date = new Date().toISOString();
+  const salt = randomBytes(16).toString('hex');
+  const signature = createHmac('sha256', apiSecret).update(date + salt).digest('hex');
+  return { header: `HMAC-SHA256 apiKey=${apiKey}, date=${date}, salt=${salt}, signature=${signature}`, signature };
+}
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+
+const log = (message) => process.stderr.write(`[bench] ${message}\n`);
+
+async function withClient(url, work) {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The API as production runs it: `node dist/src/main.js` in a process of its own. */
+async function startApiProcess(databaseUrl) {
+  const port = await freePort();
+  const env = { ...process.env, NODE_ENV: 'production', DATABASE_URL: databaseUrl, PORT: String(port), CRM_MASTER_KEY: randomBytes(32).toString('base64'), LOG_LEVEL: 'warn' };
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist/src/main.js')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 300; i++) {
+    const ok = await fetch(`${base}/health`).then((r) => r.ok, () => false);
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const key = { apiKey: /apiKey:\s+(\S+)/.exec(output)?.[1], apiSecret: /apiSecret:\s+(\S+)/.exec(output)?.[1] };
+  const accountId = /accountId:\s+(\S+)/.exec(output)?.[1];
+  if (!key.apiKey || !accountId) throw new Error(`the API did not print its first-start credentials:\n${output}`);
+  const admin = (...args) => promisify(execFile)(process.execPath, [path.join(ROOT, 'dist/src/cli/admin.js'), ...args], { env }).then((r) => JSON.parse(r.stdout));
+  return { child, base, key, accountId, admin };
+}
+
+/** One signed JSON request. */
+async function call(api, key, method, urlPath, body) {
+  const res = await fetch(`${api.base}${urlPath}`, {
+    method,
+    headers: { Authorization: sign(key).header, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`${method} ${urlPath}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** Records straight into the table (what they are does not matter here), counters kept right. */
+async function seedRecords(pool, accountId, entityId, n, prefix) {
+  const ids = Array.from({ length: n }, () => generateId('record'));
+  await pool.query(
+    `INSERT INTO records (account_id, record_id, entity_id, name) SELECT $1, id, $2, $3 || ord FROM unnest($4::varchar[]) WITH ORDINALITY AS u (id, ord)`,
+    [accountId, entityId, prefix, ids],
+  );
+  await pool.query(
+    `INSERT INTO account_usage (account_id, limit_name, scope_id, used) VALUES ($1, 'records.max', '', $2)
+     ON CONFLICT (account_id, limit_name, scope_id) DO UPDATE SET used = account_usage.used + EXCLUDED.used`,
+    [accountId, n],
+  );
+  return ids;
+}
+
+function summarize(result) {
+  return {
+    rps: Math.round(result.requests.average),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    requests: result.requests.total,
+    errors: result.errors + result.timeouts + result.non2xx,
+  };
+}
+
+function cannon(api, options) {
+  return autocannon({ url: api.base, connections: CONNECTIONS, duration: SECONDS, ...options });
+}
+
+/** The baseline: the SQL a create does (replay claim, relationship, usage counter), one transaction each, through pg. */
+async function baseline(pool, ctx, pairs) {
+  let next = 0;
+  const latencies = [];
+  let errors = 0;
+  const deadline = Date.now() + SECONDS * 1000;
+  const worker = async () => {
+    const client = await pool.connect();
+    try {
+      while (Date.now() < deadline) {
+        const [source, target] = pairs[next++ % pairs.length];
+        const start = process.hrtime.bigint();
+        try {
+          await client.query('BEGIN');
+          await client.query(
+            `INSERT INTO request_signatures (account_id, api_key, signature, expires_at) VALUES ($1, $2, $3, now() + interval '20 minutes') ON CONFLICT DO NOTHING RETURNING 1`,
+            [ctx.accountId, ctx.apiKey, randomBytes(32).toString('hex')],
+          );
+          await client.query(
+            `INSERT INTO relationships (account_id, relationship_id, relationship_type_id, source_entity_id, source_record_id, target_entity_id, target_record_id, metadata, source_exclusive, target_exclusive)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, '{}', false, false)`,
+            [ctx.accountId, generateId('relationship'), ctx.typeId, ctx.sourceEntityId, source, ctx.targetEntityId, target],
+          );
+          await client.query(
+            `INSERT INTO account_usage AS u (account_id, limit_name, scope_id, used) VALUES ($1, 'relationships.max', '', 1)
+             ON CONFLICT (account_id, limit_name, scope_id) DO UPDATE SET used = u.used + 1 RETURNING u.used`,
+            [ctx.accountId],
+          );
+          await client.query('COMMIT');
+          latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
+        } catch {
+          errors++;
+          await client.query('ROLLBACK').catch(() => undefined);
+        }
+      }
+    } finally {
+      client.release();
+    }
+  };
+  await Promise.all(Array.from({ length: CONNECTIONS }, worker));
+  latencies.sort((a, b) => a - b);
+  const at = (p) => +latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))].toFixed(2);
+  return { rps: Math.round(latencies.length / SECONDS), p50: at(0.5), p99: at(0.99), requests: latencies.length, errors };
+}
+
+/** Peak resident memory of the API process, sampled every 200 ms. */
+function watchMemory(pid) {
+  let peakMb = 0;
+  const timer = setInterval(() => {
+    try {
+      const kb = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+      peakMb = Math.max(peakMb, Math.round(kb / 1024));
+    } catch {
+      // the process is gone
+    }
+  }, 200);
+  return { stop: () => (clearInterval(timer), peakMb) };
+}
+
+async function main() {
+  const startedAt = new Date();
+  let embedded;
+  let dataDir;
+  let serverUrl = process.env.DATABASE_URL;
+  if (!serverUrl) {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'crm-core-bench-'));
+    embedded = await startEmbeddedPostgres({ dataDir });
+    serverUrl = embedded.url;
+  }
+  const database = `crm_bench_${Date.now()}`;
+  await withClient(serverUrl, (c) => c.query(`CREATE DATABASE ${database}`));
+  const databaseUrl = withDatabase(serverUrl, database);
+  const api = await startApiProcess(databaseUrl);
+  const memory = watchMemory(api.child.pid);
+  const pool = new Pool({ connectionString: databaseUrl, max: CONNECTIONS });
+  const results = {};
+  try {
+    log(`API pid ${api.child.pid} on ${api.base}; ${SECONDS} s a run, ${CONNECTIONS} connections`);
+    await api.admin('account:set-plan', '--account', api.accountId, '--plan', 'ENTERPRISE');
+    const key = api.key;
+    const contact = await call(api, key, 'POST', '/crm-core/v1/entities', { name: 'Contact', slug: 'contact' });
+    const company = await call(api, key, 'POST', '/crm-core/v1/entities', { name: 'Company', slug: 'company' });
+    const type = await call(api, key, 'POST', '/crm-core/v1/relationships/types', { name: 'works at', sourceEntityId: contact.entityId, targetEntityId: company.entityId });
+    const ctx = { accountId: api.accountId, apiKey: key.apiKey, typeId: type.relationshipTypeId, sourceEntityId: contact.entityId, targetEntityId: company.entityId };
+    const pairsOf = (sources, targets) => sources.flatMap((s) => targets.map((t) => [s, t]));
+
+    // 1. Signed POST /relationships, distinct pairs — and the baseline.
+    log('scenario 1: creates');
+    const apiPairs = pairsOf(await seedRecords(pool, api.accountId, contact.entityId, 600, 'a'), await seedRecords(pool, api.accountId, company.entityId, 100, 'A'));
+    const basePairs = pairsOf(await seedRecords(pool, api.accountId, contact.entityId, 600, 'b'), await seedRecords(pool, api.accountId, company.entityId, 100, 'B'));
+    await pool.query('ANALYZE');
+    let nextPair = 0;
+    const createRequest = {
+      method: 'POST',
+      path: '/crm-core/v1/relationships',
+      setupRequest: (req) => {
+        const [source, target] = apiPairs[nextPair++ % apiPairs.length];
+        req.headers = { ...req.headers, 'content-type': 'application/json', authorization: sign(key).header };
+        req.body = JSON.stringify({ relationshipTypeId: ctx.typeId, sourceEntityId: ctx.sourceEntityId, sourceRecordId: source, targetEntityId: ctx.targetEntityId, targetRecordId: target });
+        return req;
+      },
+    };
+    const peak = summarize(await cannon(api, { requests: [createRequest] }));
+    const half = summarize(await cannon(api, { requests: [createRequest], overallRate: Math.max(1, Math.floor(peak.rps / 2)) }));
+    const base = await baseline(pool, ctx, basePairs);
+    results.scenario1 = { api: peak, apiAtHalfPeak: half, baseline: base, ratio: +(peak.rps / base.rps).toFixed(2) };
+
+    // 2. List pages of 50 of one record, with 10,000 and then 1,000,000 relationships in the account.
+    log('scenario 2: list pages (seeding 10,000, then 1,000,000 relationships)');
+    const other = await api.admin('account:create', '--name', 'list bench', '--plan', 'ENTERPRISE');
+    const otherKey = await api.admin('key:create', '--account', other.accountId, '--role', 'OWNER');
+    const e1 = await call(api, otherKey, 'POST', '/crm-core/v1/entities', { name: 'Contact', slug: 'contact' });
+    const e2 = await call(api, otherKey, 'POST', '/crm-core/v1/entities', { name: 'Company', slug: 'company' });
+    const t2 = await call(api, otherKey, 'POST', '/crm-core/v1/relationships/types', { name: 'works at', sourceEntityId: e1.entityId, targetEntityId: e2.entityId });
+    const people = await seedRecords(pool, other.accountId, e1.entityId, 10_000, 'p');
+    const firms = await seedRecords(pool, other.accountId, e2.entityId, 100, 'f');
+    const hub = firms[0];
+    const seedLinks = async (sources, targets) => {
+      // Each (source, target) once; source-major so that every firm gets its share.
+      await pool.query(
+        `INSERT INTO relationships (account_id, relationship_id, relationship_type_id, source_entity_id, source_record_id, target_entity_id, target_record_id, source_exclusive, target_exclusive)
+         SELECT $1, 'CRMRL1' || to_char(clock_timestamp(), 'YYMMDDHH24MISSMS') || lpad(upper(to_hex(nextval('bench_seq'))), 11, '0'), $2, $3, s, $4, t, false, false
+           FROM unnest($5::varchar[]) AS s, unnest($6::varchar[]) AS t
+         ON CONFLICT DO NOTHING`,
+        [other.accountId, t2.relationshipTypeId, e1.entityId, e2.entityId, sources, targets],
+      );
+    };
+    await pool.query('CREATE SEQUENCE IF NOT EXISTS bench_seq');
+    await seedLinks(people.slice(0, 1000), [hub]); // the hub: 1,000 relationships
+    await seedLinks(people.slice(1000, 10000), [firms[1]]); // 10,000 in the account
+    await pool.query('ANALYZE');
+    const listRequest = () => ({
+      method: 'GET',
+      path: `/crm-core/v1/relationships/list?recordId=${hub}&limit=50`,
+      setupRequest: (req) => ({ ...req, headers: { ...req.headers, authorization: sign(otherKey).header } }),
+    });
+    const list10k = summarize(await cannon(api, { requests: [listRequest()] }));
+    const started = Date.now();
+    for (let i = 0; i < 99; i++) await seedLinks(people, [firms[i + 1]]); // 990,000 more
+    const seedSeconds = Math.round((Date.now() - started) / 1000);
+    await pool.query('ANALYZE');
+    const [{ n: total }] = (await pool.query('SELECT count(*)::int AS n FROM relationships WHERE account_id = $1', [other.accountId])).rows;
+    const list1m = summarize(await cannon(api, { requests: [listRequest()] }));
+    results.scenario2 = { relationshipsSmall: 10_000, list10k, relationshipsLarge: total, list1m, seedSeconds, ratioP50: +(list1m.p50 / list10k.p50).toFixed(2) };
+
+    // 3. One bulk request of 10,000 pairs against 10,000 single creates.
+    log('scenario 3: bulk against single creates');
+    const bulkSources = await seedRecords(pool, api.accountId, contact.entityId, 100, 'bs');
+    const bulkTargets = await seedRecords(pool, api.accountId, company.entityId, 100, 'bt');
+    const bulkStart = process.hrtime.bigint();
+    const bulk = await call(api, key, 'POST', '/crm-core/v1/relationships/bulk', {
+      relationshipTypeId: ctx.typeId,
+      sourceEntityId: ctx.sourceEntityId,
+      sourceRecordIds: bulkSources,
+      targetEntityId: ctx.targetEntityId,
+      targetRecordIds: bulkTargets,
+    });
+    const bulkMs = Number(process.hrtime.bigint() - bulkStart) / 1e6;
+    const singlePairs = pairsOf(await seedRecords(pool, api.accountId, contact.entityId, 100, 'ss'), await seedRecords(pool, api.accountId, company.entityId, 100, 'st'));
+    let nextSingle = 0;
+    const singleStart = process.hrtime.bigint();
+    const singles = await autocannon({
+      url: api.base,
+      connections: CONNECTIONS,
+      amount: singlePairs.length,
+      requests: [
+        {
+          method: 'POST',
+          path: '/crm-core/v1/relationships',
+          setupRequest: (req) => {
+            const [source, target] = singlePairs[nextSingle++];
+            req.headers = { ...req.headers, 'content-type': 'application/json', authorization: sign(key).header };
+            req.body = JSON.stringify({ relationshipTypeId: ctx.typeId, sourceEntityId: ctx.sourceEntityId, sourceRecordId: source, targetEntityId: ctx.targetEntityId, targetRecordId: target });
+            return req;
+          },
+        },
+      ],
+    });
+    const singlesMs = Number(process.hrtime.bigint() - singleStart) / 1e6;
+    results.scenario3 = {
+      bulkMs: Math.round(bulkMs),
+      bulkCreated: bulk.created,
+      singlesMs: Math.round(singlesMs),
+      singlesOk: singles['2xx'],
+      singlesErrors: singles.errors + singles.non2xx,
+      speedup: +(singlesMs / bulkMs).toFixed(1),
+    };
+
+    // 4. A signed GET of one relationship, and the public health check (the framework's floor).
+    log('scenario 4: GET /relationships/:id and GET /health');
+    const ids = (await pool.query('SELECT relationship_id FROM relationships WHERE account_id = $1 LIMIT 1000', [api.accountId])).rows.map((r) => r.relationship_id);
+    let nextId = 0;
+    const getOne = summarize(
+      await cannon(api, {
+        requests: [
+          {
+            method: 'GET',
+            setupRequest: (req) => ({ ...req, path: `/crm-core/v1/relationships/${ids[nextId++ % ids.length]}`, headers: { ...req.headers, authorization: sign(key).header } }),
+          },
+        ],
+      }),
+    );
+    const health = summarize(await cannon(api, { requests: [{ method: 'GET', path: '/health' }] }));
+    results.scenario4 = { getRelationship: getOne, health };
+  } finally {
+    results.apiPeakRssMb = memory.stop();
+    await pool.end();
+    api.child.kill('SIGTERM');
+    await new Promise((r) => api.child.once('exit', r));
+    await withClient(serverUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)).catch(() => undefined);
+    await embedded?.stop();
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+
+  const report = {
+    date: startedAt.toISOString(),
+    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+    database: process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded PostgreSQL 18',
+    seconds: SECONDS,
+    connections: CONNECTIONS,
+    ...results,
+  };
+  fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
+  const file = path.join(__dirname, 'results', `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+  fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  printTable(report);
+  log(`results written to ${path.relative(ROOT, file)}`);
+}
+
+function printTable(r) {
+  const s1 = r.scenario1;
+  const s2 = r.scenario2;
+  const s3 = r.scenario3;
+  const s4 = r.scenario4;
+  const row = (name, x) => `| ${name} | ${x.rps} | ${x.p50} | ${x.p99} | ${x.errors} |`;
+  console.log(
+    [
+      `| scenario | req/s | p50 ms | p99 ms | errors |`,
+      `| --- | --- | --- | --- | --- |`,
+      row('1. POST /relationships (API, peak)', s1.api),
+      row('1. POST /relationships (API, at half the peak rate)', s1.apiAtHalfPeak),
+      row('1. the same SQL through pg (baseline)', s1.baseline),
+      row(`2. GET /relationships/list, page of 50, ${s2.relationshipsSmall} relationships`, s2.list10k),
+      row(`2. GET /relationships/list, page of 50, ${s2.relationshipsLarge} relationships`, s2.list1m),
+      row('4. GET /relationships/:id (signed)', s4.getRelationship),
+      row('4. GET /health (public)', s4.health),
+      '',
+      `- API / baseline throughput: ${s1.ratio}`,
+      `- list p50 at ${s2.relationshipsLarge} / at ${s2.relationshipsSmall}: ${s2.ratioP50}`,
+      `- 3. bulk of ${s3.bulkCreated} pairs: ${s3.bulkMs} ms; 10,000 single creates: ${s3.singlesMs} ms (${s3.singlesErrors} errors); bulk ${s3.speedup}× faster`,
+      `- API peak resident memory: ${r.apiPeakRssMb} MB`,
+    ].join('\n'),
+  );
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
