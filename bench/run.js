@@ -14,6 +14,8 @@ const { startEmbeddedPostgres, withDatabase } = require('../dist/src/database/em
 const { generateId } = require('../dist/src/common/ids/ids');
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+/** Which scenarios to run, e.g. BENCH_SCENARIOS=1 with BENCH_API_NODE_OPTIONS=--cpu-prof to profile creates. */
+const SCENARIOS = (process.env.BENCH_SCENARIOS ?? '1,2,3,4').split(',');
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const ROOT = path.join(__dirname, '..');
 
@@ -48,7 +50,8 @@ async function withClient(url, work) {
 async function startApiProcess(databaseUrl) {
   const port = await freePort();
   const env = { ...process.env, NODE_ENV: 'production', DATABASE_URL: databaseUrl, PORT: String(port), CRM_MASTER_KEY: randomBytes(32).toString('base64'), LOG_LEVEL: 'warn' };
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist/src/main.js')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const nodeOptions = (process.env.BENCH_API_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeOptions, path.join(ROOT, 'dist/src/main.js')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
   const base = `http://127.0.0.1:${port}`;
@@ -192,6 +195,7 @@ async function main() {
     const pairsOf = (sources, targets) => sources.flatMap((s) => targets.map((t) => [s, t]));
 
     // 1. Signed POST /relationships, distinct pairs — and the baseline.
+    if (SCENARIOS.includes('1')) {
     log('scenario 1: creates');
     const apiPairs = pairsOf(await seedRecords(pool, api.accountId, contact.entityId, 600, 'a'), await seedRecords(pool, api.accountId, company.entityId, 100, 'A'));
     const basePairs = pairsOf(await seedRecords(pool, api.accountId, contact.entityId, 600, 'b'), await seedRecords(pool, api.accountId, company.entityId, 100, 'B'));
@@ -211,8 +215,10 @@ async function main() {
     const half = summarize(await cannon(api, { requests: [createRequest], overallRate: Math.max(1, Math.floor(peak.rps / 2)) }));
     const base = await baseline(pool, ctx, basePairs);
     results.scenario1 = { api: peak, apiAtHalfPeak: half, baseline: base, ratio: +(peak.rps / base.rps).toFixed(2) };
+    }
 
     // 2. List pages of 50 of one record, with 10,000 and then 1,000,000 relationships in the account.
+    if (SCENARIOS.includes('2')) {
     log('scenario 2: list pages (seeding 10,000, then 1,000,000 relationships)');
     const other = await api.admin('account:create', '--name', 'list bench', '--plan', 'ENTERPRISE');
     const otherKey = await api.admin('key:create', '--account', other.accountId, '--role', 'OWNER');
@@ -249,8 +255,10 @@ async function main() {
     const [{ n: total }] = (await pool.query('SELECT count(*)::int AS n FROM relationships WHERE account_id = $1', [other.accountId])).rows;
     const list1m = summarize(await cannon(api, { requests: [listRequest()] }));
     results.scenario2 = { relationshipsSmall: 10_000, list10k, relationshipsLarge: total, list1m, seedSeconds, ratioP50: +(list1m.p50 / list10k.p50).toFixed(2) };
+    }
 
     // 3. One bulk request of 10,000 pairs against 10,000 single creates.
+    if (SCENARIOS.includes('3')) {
     log('scenario 3: bulk against single creates');
     const bulkSources = await seedRecords(pool, api.accountId, contact.entityId, 100, 'bs');
     const bulkTargets = await seedRecords(pool, api.accountId, company.entityId, 100, 'bt');
@@ -292,8 +300,10 @@ async function main() {
       singlesErrors: singles.errors + singles.non2xx,
       speedup: +(singlesMs / bulkMs).toFixed(1),
     };
+    }
 
     // 4. A signed GET of one relationship, and the public health check (the framework's floor).
+    if (SCENARIOS.includes('4')) {
     log('scenario 4: GET /relationships/:id and GET /health');
     const ids = (await pool.query('SELECT relationship_id FROM relationships WHERE account_id = $1 LIMIT 1000', [api.accountId])).rows.map((r) => r.relationship_id);
     let nextId = 0;
@@ -309,6 +319,7 @@ async function main() {
     );
     const health = summarize(await cannon(api, { requests: [{ method: 'GET', path: '/health' }] }));
     results.scenario4 = { getRelationship: getOne, health };
+    }
   } finally {
     results.apiPeakRssMb = memory.stop();
     await pool.end();
@@ -335,29 +346,18 @@ async function main() {
 }
 
 function printTable(r) {
-  const s1 = r.scenario1;
-  const s2 = r.scenario2;
-  const s3 = r.scenario3;
-  const s4 = r.scenario4;
+  const { scenario1: s1, scenario2: s2, scenario3: s3, scenario4: s4 } = r;
   const row = (name, x) => `| ${name} | ${x.rps} | ${x.p50} | ${x.p99} | ${x.errors} |`;
-  console.log(
-    [
-      `| scenario | req/s | p50 ms | p99 ms | errors |`,
-      `| --- | --- | --- | --- | --- |`,
-      row('1. POST /relationships (API, peak)', s1.api),
-      row('1. POST /relationships (API, at half the peak rate)', s1.apiAtHalfPeak),
-      row('1. the same SQL through pg (baseline)', s1.baseline),
-      row(`2. GET /relationships/list, page of 50, ${s2.relationshipsSmall} relationships`, s2.list10k),
-      row(`2. GET /relationships/list, page of 50, ${s2.relationshipsLarge} relationships`, s2.list1m),
-      row('4. GET /relationships/:id (signed)', s4.getRelationship),
-      row('4. GET /health (public)', s4.health),
-      '',
-      `- API / baseline throughput: ${s1.ratio}`,
-      `- list p50 at ${s2.relationshipsLarge} / at ${s2.relationshipsSmall}: ${s2.ratioP50}`,
-      `- 3. bulk of ${s3.bulkCreated} pairs: ${s3.bulkMs} ms; 10,000 single creates: ${s3.singlesMs} ms (${s3.singlesErrors} errors); bulk ${s3.speedup}× faster`,
-      `- API peak resident memory: ${r.apiPeakRssMb} MB`,
-    ].join('\n'),
-  );
+  const lines = ['| scenario | req/s | p50 ms | p99 ms | errors |', '| --- | --- | --- | --- | --- |'];
+  if (s1) lines.push(row('1. POST /relationships (API, peak)', s1.api), row('1. POST /relationships (API, at half the peak rate)', s1.apiAtHalfPeak), row('1. the same SQL through pg (baseline)', s1.baseline));
+  if (s2) lines.push(row(`2. GET /relationships/list, page of 50, ${s2.relationshipsSmall} relationships`, s2.list10k), row(`2. GET /relationships/list, page of 50, ${s2.relationshipsLarge} relationships`, s2.list1m));
+  if (s4) lines.push(row('4. GET /relationships/:id (signed)', s4.getRelationship), row('4. GET /health (public)', s4.health));
+  lines.push('');
+  if (s1) lines.push(`- API / baseline throughput: ${s1.ratio}`);
+  if (s2) lines.push(`- list p50 at ${s2.relationshipsLarge} / at ${s2.relationshipsSmall}: ${s2.ratioP50}`);
+  if (s3) lines.push(`- 3. bulk of ${s3.bulkCreated} pairs: ${s3.bulkMs} ms; 10,000 single creates: ${s3.singlesMs} ms (${s3.singlesErrors} errors); bulk ${s3.speedup}× faster`);
+  lines.push(`- API peak resident memory: ${r.apiPeakRssMb} MB`);
+  console.log(lines.join('\n'));
 }
 
 main().catch((error) => {

@@ -2,6 +2,7 @@ import { CreateAccountsAndApiKeys1764320000000 } from './1764320000000-CreateAcc
 import { CreateUsageAndEntities1764320100000 } from './1764320100000-CreateUsageAndEntities';
 import { CreatePropertiesAndRecords1764320200000 } from './1764320200000-CreatePropertiesAndRecords';
 import { CreateRelationships1764320300000 } from './1764320300000-CreateRelationships';
+import { ApplyQuotaAtCommit1764320400000 } from './1764320400000-ApplyQuotaAtCommit';
 
 /** Every migration, oldest first. A new migration is one more line here. */
 export const MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   CreateUsageAndEntities1764320100000,
   CreatePropertiesAndRecords1764320200000,
   CreateRelationships1764320300000,
+  ApplyQuotaAtCommit1764320400000,
 ];

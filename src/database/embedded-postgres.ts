@@ -48,7 +48,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     const clusterDir = clusterDirFor(dataDir, runAs, log);
     const bin = locateBinaries(runAs);
     const start = (port: number) => {
-      const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`;
+      const socketDir = socketDirFor(clusterDir, port);
+      const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='${socketDir ?? ''}'`;
       const result = run(bin.pg_ctl, ['start', '-w', '-t', '60', '-D', clusterDir, '-l', path.join(clusterDir, 'server.log'), '-o', options], runAs);
       if (result.status !== 0) {
         throw new Error(`embedded PostgreSQL did not start: ${result.stderr || result.stdout}\nsee ${path.join(clusterDir, 'server.log')}`);
@@ -89,7 +90,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     const port = await freePort();
     start(port);
     log(`embedded PostgreSQL listening on 127.0.0.1:${port}`);
-    return stopper(connectionUrl(port, fs.readFileSync(passwordFile, 'utf8').trim()));
+    return stopper(connectionUrl(clusterDir, port, fs.readFileSync(passwordFile, 'utf8').trim()));
   } finally {
     release();
   }
@@ -118,8 +119,21 @@ export async function ensureDatabase(serverUrl: string, database: string): Promi
   }
 }
 
-function connectionUrl(port: number, password: string): string {
-  return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+/**
+ * The cluster folder as the Unix socket's folder, when the socket's path fits the 107 bytes a
+ * socket address holds: a round trip over a Unix socket costs the client markedly less than over
+ * loopback TCP. The server listens on 127.0.0.1 as well, for clients that want TCP.
+ */
+function socketDirFor(clusterDir: string, port: number): string | undefined {
+  return Buffer.byteLength(path.join(clusterDir, `.s.PGSQL.${port}`)) <= 100 && !/['\s]/.test(clusterDir) ? clusterDir : undefined;
+}
+
+function connectionUrl(clusterDir: string, port: number, password: string): string {
+  const socketDir = socketDirFor(clusterDir, port);
+  const credentials = `postgres:${encodeURIComponent(password)}`;
+  return socketDir
+    ? `postgres://${credentials}@localhost:${port}/postgres?host=${encodeURIComponent(socketDir)}`
+    : `postgres://${credentials}@127.0.0.1:${port}/postgres`;
 }
 
 /**
@@ -144,7 +158,7 @@ async function findRunningCluster(clusterDir: string, passwordFile: string): Pro
   const pid = Number(lines[0]);
   const port = Number(lines[3]);
   if (!pid || !port || !isAlive(pid)) return undefined;
-  const url = connectionUrl(port, fs.readFileSync(passwordFile, 'utf8').trim());
+  const url = connectionUrl(clusterDir, port, fs.readFileSync(passwordFile, 'utf8').trim());
   const client = new Client({ connectionString: url, connectionTimeoutMillis: 3000 });
   try {
     await client.connect();

@@ -4,6 +4,7 @@ import { AppException, errors } from './app.exception';
 interface PgError {
   code?: string;
   constraint?: string;
+  detail?: string;
 }
 
 /** Per-constraint messages for unique violations that have a meaning of their own. */
@@ -49,6 +50,8 @@ export function fromDatabaseError(error: unknown): AppException | undefined {
     case '40P01': // deadlock or serialization failure: the request may simply be retried
     case '40001':
       return errors.unavailable();
+    case 'CQ001': // raised at COMMIT by the quota trigger (migration ApplyQuotaAtCommit); detail is the limit
+      return errors.quotaExceeded(driverError.detail ?? 'plan');
     case '57014': // statement timeout
       return errors.unavailable();
   }

@@ -22,10 +22,10 @@ interface QuotaSpec {
 const QUOTA = 'crm:quota';
 
 /**
- * Meters a create route: the handler and the usage counter share one transaction, and the
- * counter is consumed after the handler succeeded, so a create refused by the plan writes nothing
- * and a create that fails for another reason (400, 404, 409) consumes nothing.
- * Without `usage`, one unit of an account-wide limit per call.
+ * Meters a create route: the handler and the usage counter share one transaction. What the
+ * handler's answer used is consumed after it succeeded (applied at COMMIT, see QuotaService), so a
+ * create refused by the plan writes nothing and a create that fails for another reason (400, 404,
+ * 409) consumes nothing. Without `usage`, one unit of an account-wide limit per call.
  */
 export const Quota = (limit: LimitName, usage: QuotaSpec['usage'] = () => [{ scopeId: '', amount: 1 }]) =>
   SetMetadata(QUOTA, { limit, usage } satisfies QuotaSpec);
@@ -47,7 +47,7 @@ export class QuotaInterceptor implements NestInterceptor {
       this.txHost.withTransaction(async () => {
         // next.handle() is called inside the transaction's async context, so the handler runs in it.
         const result = await lastValueFrom(next.handle());
-        // Sorted, so that transactions touching several counters lock them in one order.
+        // Sorted, so that transactions touching several counters lock them in one order at commit.
         const uses = spec.usage(result).sort((a, b) => a.scopeId.localeCompare(b.scopeId));
         for (const use of uses) await this.quota.consume(caller.accountId, spec.limit, use.scopeId, use.amount);
         return result;

@@ -9,7 +9,7 @@ import { AccountScopedRepository, InjectScopedRepository } from '../../common/pe
 import { QuotaService, registerUsageCount } from '../../common/quota/quota.service';
 import { EntitiesService } from '../entities/entities.service';
 import { RecordsService } from '../records/records.service';
-import { exclusiveSides } from '../relationship-types/cardinality';
+import { exclusiveSides, type Cardinality } from '../relationship-types/cardinality';
 import { RelationshipTypesService } from '../relationship-types/relationship-types.service';
 import { normalizeEnds } from './direction';
 import {
@@ -31,7 +31,9 @@ registerConstraintMessage('relationships_target_exclusive', '관계 유형의 �
 registerUsageCount('relationships.max', `SELECT '' AS scope_id, count(*) AS n FROM relationships WHERE account_id = $1`);
 
 const NOT_FOUND = '관계를 찾을 수 없습니다.';
+const TYPE_NOT_FOUND = '관계 유형을 찾을 수 없습니다.';
 const RECORD_NOT_FOUND = '레코드를 찾을 수 없습니다.';
+const NO_DIRECTION = '요청한 엔티티가 관계 유형의 정의와 어느 방향으로도 일치하지 않습니다.';
 const LIST_ORDER_TAG = 'relationshipId:ASC';
 /** GET /relationships/type/:id answers a plain array, as SOLAPI does; this many at most. */
 const BY_TYPE_MAX = 500;
@@ -58,6 +60,28 @@ interface Filters {
   recordId?: string;
   sourceRecordId?: string;
   targetRecordId?: string;
+}
+
+interface RecordLock {
+  record_id: string;
+  entity_id: string;
+  is_deleted: boolean;
+}
+
+/**
+ * Every claimed record exists in the account, out of the trash (404), and is of the entity claimed
+ * for it (400). The rows come locked FOR SHARE: a concurrent trash or permanent delete waits for
+ * the relationship's transaction to end.
+ */
+function checkLockedRecords(rows: RecordLock[], claimed: Map<string, string>): void {
+  const found = new Map(rows.map((r) => [r.record_id, r]));
+  for (const id of claimed.keys()) {
+    const row = found.get(id);
+    if (!row || row.is_deleted) throw errors.notFound(RECORD_NOT_FOUND);
+  }
+  for (const [id, entityId] of claimed) {
+    if (found.get(id)!.entity_id !== entityId) throw errors.badRequest('레코드가 지정한 엔티티에 속하지 않습니다.');
+  }
 }
 
 function toListItem(row: VisibleRow): RelationshipListItem {
@@ -105,22 +129,48 @@ export class RelationshipsService implements OnModuleInit {
     this.records.onPermanentRemoval((accountId, recordIds) => this.removeForRecords(accountId, recordIds));
   }
 
+  /**
+   * The hot path, in four statements inside the quota interceptor's transaction: the type and both
+   * records together (the records locked FOR SHARE), the insert with RETURNING, the quota intent,
+   * COMMIT. The checks still answer in SPEC §6's order.
+   */
   async create(accountId: string, dto: CreateRelationshipDto): Promise<RelationshipResponse> {
     if (dto.sourceRecordId === dto.targetRecordId) throw errors.badRequest('레코드 자기 자신과는 관계를 맺을 수 없습니다.');
-    const type = await this.types.load(accountId, dto.relationshipTypeId);
+    const [found]: { relationship_type_id: string; source_entity_id: string; target_entity_id: string; cardinality: Cardinality; records: RecordLock[] }[] =
+      await this.txHost.tx.query(
+        `WITH locked AS (
+           SELECT record_id, entity_id, is_deleted FROM records
+            WHERE account_id = $1 AND record_id = ANY ($3::varchar[]) ORDER BY record_id FOR SHARE)
+         SELECT t.relationship_type_id, t.source_entity_id, t.target_entity_id, t.cardinality,
+                (SELECT coalesce(json_agg(locked), '[]'::json) FROM locked) AS records
+           FROM relationship_types t
+          WHERE t.account_id = $1 AND t.relationship_type_id = $2`,
+        [accountId, dto.relationshipTypeId, [dto.sourceRecordId, dto.targetRecordId].sort()],
+      );
+    if (!found) throw errors.notFound(TYPE_NOT_FOUND);
+    const type = { sourceEntityId: found.source_entity_id, targetEntityId: found.target_entity_id };
     const ends = normalizeEnds(type, dto);
-    if (!ends) throw errors.badRequest('요청한 엔티티가 관계 유형의 정의와 어느 방향으로도 일치하지 않습니다.');
-    await this.lockRecords(accountId, new Map([[ends.sourceRecordId, ends.sourceEntityId], [ends.targetRecordId, ends.targetEntityId]]));
+    if (!ends) throw errors.badRequest(NO_DIRECTION);
+    checkLockedRecords(found.records, new Map([[ends.sourceRecordId, ends.sourceEntityId], [ends.targetRecordId, ends.targetEntityId]]));
     const relationshipId = generateId('relationship');
-    await this.relationships.insert(accountId, {
+    const metadata = dto.metadata ?? {};
+    const { sourceExclusive, targetExclusive } = exclusiveSides(found.cardinality);
+    const [dates]: { date_created: Date; date_updated: Date }[] = await this.txHost.tx.query(
+      `INSERT INTO relationships (account_id, relationship_id, relationship_type_id, source_entity_id, source_record_id,
+                                  target_entity_id, target_record_id, metadata, source_exclusive, target_exclusive)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10)
+       RETURNING date_created, date_updated`,
+      [accountId, relationshipId, found.relationship_type_id, ends.sourceEntityId, ends.sourceRecordId, ends.targetEntityId, ends.targetRecordId, JSON.stringify(metadata), sourceExclusive, targetExclusive],
+    );
+    return {
       relationshipId,
-      relationshipTypeId: type.relationshipTypeId,
+      accountId,
+      relationshipTypeId: found.relationship_type_id,
       ...ends,
-      metadata: dto.metadata ?? {},
-      ...exclusiveSides(type.cardinality),
-    });
-    const stored = await this.relationships.findOne(accountId, { relationshipId });
-    return RelationshipResponse.from(stored!);
+      metadata,
+      dateCreated: dates.date_created.toISOString(),
+      dateUpdated: dates.date_updated.toISOString(),
+    };
   }
 
   /**
@@ -131,7 +181,7 @@ export class RelationshipsService implements OnModuleInit {
     const type = await this.types.load(accountId, dto.relationshipTypeId);
     const given = { sourceEntityId: dto.sourceEntityId, sourceRecordId: 'source', targetEntityId: dto.targetEntityId, targetRecordId: 'target' };
     const ends = normalizeEnds(type, given);
-    if (!ends) throw errors.badRequest('요청한 엔티티가 관계 유형의 정의와 어느 방향으로도 일치하지 않습니다.');
+    if (!ends) throw errors.badRequest(NO_DIRECTION);
     const swapped = ends.sourceRecordId === 'target';
     const sources = [...new Set(swapped ? dto.targetRecordIds : dto.sourceRecordIds)];
     const targets = [...new Set(swapped ? dto.sourceRecordIds : dto.targetRecordIds)];
@@ -177,25 +227,14 @@ export class RelationshipsService implements OnModuleInit {
     return { created: relationshipIds.length, skipped: sources.length * targets.length - relationshipIds.length, relationshipIds };
   }
 
-  /**
-   * Both records exist in the account, out of the trash (404), each of the entity claimed for it
-   * (400). FOR SHARE holds them until commit: a concurrent trash or permanent delete waits for us.
-   */
+  /** Locks the records FOR SHARE until commit and checks them (see checkLockedRecords). */
   private async lockRecords(accountId: string, claimed: Map<string, string>): Promise<void> {
-    const ids = [...claimed.keys()].sort();
-    const rows: { record_id: string; entity_id: string; is_deleted: boolean }[] = await this.txHost.tx.query(
+    const rows: RecordLock[] = await this.txHost.tx.query(
       `SELECT record_id, entity_id, is_deleted FROM records
         WHERE account_id = $1 AND record_id = ANY ($2::varchar[]) ORDER BY record_id FOR SHARE`,
-      [accountId, ids],
+      [accountId, [...claimed.keys()].sort()],
     );
-    const found = new Map(rows.map((r) => [r.record_id, r]));
-    for (const id of ids) {
-      const row = found.get(id);
-      if (!row || row.is_deleted) throw errors.notFound(RECORD_NOT_FOUND);
-    }
-    for (const id of ids) {
-      if (found.get(id)!.entity_id !== claimed.get(id)) throw errors.badRequest('레코드가 지정한 엔티티에 속하지 않습니다.');
-    }
+    checkLockedRecords(rows, claimed);
   }
 
   /** A filter naming a type, entity or record that is not in the account is a 404, like the ID itself would be. */

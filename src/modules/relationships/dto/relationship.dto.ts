@@ -2,7 +2,6 @@ import { ArrayMaxSize, ArrayMinSize, IsArray, IsObject, IsOptional } from 'class
 import { MaxJsonSize } from '../../../common/http/max-json-size.decorator';
 import { PageQueryDto } from '../../../common/http/pagination';
 import { IsCrmId } from '../../../common/ids/is-crm-id.decorator';
-import type { RelationshipEntity } from '../relationship.entity';
 
 export const METADATA_MAX_BYTES = 16 * 1024;
 export const BULK_MAX_PAIRS = 10_000;
@@ -84,21 +83,6 @@ export class RelationshipResponse {
   metadata: Record<string, any>;
   dateCreated: string;
   dateUpdated: string;
-
-  static from(r: RelationshipEntity): RelationshipResponse {
-    return {
-      relationshipId: r.relationshipId,
-      accountId: r.accountId,
-      relationshipTypeId: r.relationshipTypeId,
-      sourceEntityId: r.sourceEntityId,
-      sourceRecordId: r.sourceRecordId,
-      targetEntityId: r.targetEntityId,
-      targetRecordId: r.targetRecordId,
-      metadata: r.metadata,
-      dateCreated: r.dateCreated.toISOString(),
-      dateUpdated: r.dateUpdated.toISOString(),
-    };
-  }
 }
 
 /** A list item: the relationship with the names of its two records. */
