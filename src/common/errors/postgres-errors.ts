@@ -20,8 +20,10 @@ export function registerConstraintMessage(constraint: string, message: string): 
  * reset, admin shutdown, too many connections, pool timeouts): the request may succeed later.
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  const e = error as (PgError & { message?: string; errno?: string }) | undefined;
+  const e = error as (PgError & { message?: string; syscall?: string }) | undefined;
   const code = e?.code ?? '';
+  // Any failure to connect: refused, unreachable, or a Unix socket that is gone (ENOENT).
+  if (e?.syscall === 'connect') return true;
   if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN'].includes(code)) return true;
   if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300') return true;
   const message = e?.message ?? '';
