@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { resolveMasterKey } from './common/auth/secret-box';
 import { loadConfig } from './config/app-config';
 import { createApp } from './create-app';
@@ -22,17 +23,29 @@ async function bootstrap(): Promise<void> {
   logger.log(`CRM Core listening on port ${config.port}`);
 
   let shuttingDown = false;
+  const server = app.getHttpServer();
+  // While draining, every response still to be written closes its connection (keep-alive clients
+  // reconnect to another instance), in-flight ones included.
+  const pending = new Set<ServerResponse>();
+  server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+    if (shuttingDown) res.shouldKeepAlive = false;
+    pending.add(res);
+    res.once('close', () => pending.delete(res));
+  });
   const shutdown = async (signal: NodeJS.Signals) => {
     if (shuttingDown) return;
     shuttingDown = true;
     logger.log(`${signal}: draining in-flight requests`);
+    for (const res of pending) res.shouldKeepAlive = false;
     const force = setTimeout(() => {
       logger.error(`shutdown took longer than ${config.shutdownTimeoutMs} ms; exiting`);
       process.exit(1);
     }, config.shutdownTimeoutMs);
     force.unref();
     // Stop accepting and wait for in-flight requests before the pool closes (app.close() closes it).
-    await new Promise<void>((resolve) => app.getHttpServer().close(() => resolve()));
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    await closed;
     await app.close();
     await database.release();
     process.exit(0);
