@@ -15,6 +15,7 @@ export class ApplyQuotaAtCommit1764320400000 implements MigrationInterface {
   async up(q: QueryRunner): Promise<void> {
     await q.query(`
       CREATE TABLE quota_intents (
+        intent_id   bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         account_id  varchar(32) NOT NULL,
         limit_name  text        NOT NULL,
         scope_id    varchar(32) NOT NULL,
@@ -26,6 +27,8 @@ export class ApplyQuotaAtCommit1764320400000 implements MigrationInterface {
         effective bigint;
         applied   int;
       BEGIN
+        -- First, so that the counter's row lock taken below is not held while this runs.
+        DELETE FROM quota_intents WHERE intent_id = NEW.intent_id;
         IF NEW.amount < 0 THEN
           UPDATE account_usage SET used = GREATEST(used + NEW.amount, 0)
            WHERE account_id = NEW.account_id AND limit_name = NEW.limit_name AND scope_id = NEW.scope_id;
@@ -44,8 +47,6 @@ export class ApplyQuotaAtCommit1764320400000 implements MigrationInterface {
             RAISE EXCEPTION 'quota exceeded' USING ERRCODE = 'CQ001', DETAIL = NEW.limit_name;
           END IF;
         END IF;
-        DELETE FROM quota_intents WHERE ctid = (SELECT ctid FROM quota_intents i
-          WHERE i.account_id = NEW.account_id AND i.limit_name = NEW.limit_name AND i.scope_id = NEW.scope_id AND i.amount = NEW.amount LIMIT 1);
         RETURN NULL;
       END $$`);
     await q.query(`

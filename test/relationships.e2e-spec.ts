@@ -75,9 +75,12 @@ describe('Relationships (SPEC §5, §6)', () => {
       expect(await usage()).toBe(1);
     });
 
-    it('metadata is {} when absent', async () => {
+    it('metadata is {} when absent, and is answered as stored', async () => {
       const res = await account.as.MEMBER.post(PATH, link(await record(contact, 'a'), await record(company, 'b'))).expect(201);
       expect(res.body.metadata).toEqual({});
+      const withMetadata = await account.as.MEMBER.post(PATH, link(await record(contact, 'c'), await record(company, 'd'), { metadata: { zeta: 1, a: { b: [1, 2] } } })).expect(201);
+      const read = await account.as.VIEWER.get(`${PATH}/${withMetadata.body.relationshipId}`).expect(200);
+      expect(JSON.stringify(withMetadata.body.metadata)).toBe(JSON.stringify(read.body.metadata));
     });
 
     it('a request in the reverse of the type’s direction is stored normalized, and read back normalized', async () => {

@@ -90,7 +90,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     const port = await freePort();
     start(port);
     log(`embedded PostgreSQL listening on 127.0.0.1:${port}`);
-    return stopper(connectionUrl(clusterDir, port, fs.readFileSync(passwordFile, 'utf8').trim()));
+    return stopper(connectionUrl(socketDirFor(clusterDir, port), port, fs.readFileSync(passwordFile, 'utf8').trim()));
   } finally {
     release();
   }
@@ -125,11 +125,12 @@ export async function ensureDatabase(serverUrl: string, database: string): Promi
  * loopback TCP. The server listens on 127.0.0.1 as well, for clients that want TCP.
  */
 function socketDirFor(clusterDir: string, port: number): string | undefined {
-  return Buffer.byteLength(path.join(clusterDir, `.s.PGSQL.${port}`)) <= 100 && !/['\s]/.test(clusterDir) ? clusterDir : undefined;
+  // Also no quote, comma or space: PostgreSQL reads the setting as a comma-separated list.
+  return Buffer.byteLength(path.join(clusterDir, `.s.PGSQL.${port}`)) <= 100 && !/['",\s]/.test(clusterDir) ? clusterDir : undefined;
 }
 
-function connectionUrl(clusterDir: string, port: number, password: string): string {
-  const socketDir = socketDirFor(clusterDir, port);
+/** A URL for the cluster, over its Unix socket when it has one (`socketDir`), else loopback TCP. */
+function connectionUrl(socketDir: string | undefined, port: number, password: string): string {
   const credentials = `postgres:${encodeURIComponent(password)}`;
   return socketDir
     ? `postgres://${credentials}@localhost:${port}/postgres?host=${encodeURIComponent(socketDir)}`
@@ -153,12 +154,13 @@ function clusterDirFor(dataDir: string, runAs: RunAs, log: (message: string) => 
 async function findRunningCluster(clusterDir: string, passwordFile: string): Promise<string | undefined> {
   const pidFile = path.join(clusterDir, 'postmaster.pid');
   if (!fs.existsSync(pidFile)) return undefined;
-  // postmaster.pid: line 1 the PID, line 4 the port.
+  // postmaster.pid: line 1 the PID, line 4 the port, line 5 the socket folder the server really
+  // uses (empty when none), whichever build or tool started it.
   const lines = fs.readFileSync(pidFile, 'utf8').split('\n');
   const pid = Number(lines[0]);
   const port = Number(lines[3]);
   if (!pid || !port || !isAlive(pid)) return undefined;
-  const url = connectionUrl(clusterDir, port, fs.readFileSync(passwordFile, 'utf8').trim());
+  const url = connectionUrl(lines[4]?.trim() || undefined, port, fs.readFileSync(passwordFile, 'utf8').trim());
   const client = new Client({ connectionString: url, connectionTimeoutMillis: 3000 });
   try {
     await client.connect();

@@ -36,7 +36,11 @@ export class QuotaService {
     if (amount > 0) await this.intend(accountId, limit, scopeId, amount);
   }
 
-  /** Gives back `amount` of the limit (deletes) when the caller's transaction commits. */
+  /**
+   * Gives back `amount` of the limit (deletes) when the caller's transaction commits. Intents apply
+   * in the order recorded: a transaction that both releases and takes on one counter should release
+   * first, or a take at the limit fails even though the net change is zero.
+   */
   async release(accountId: string, limit: LimitName, scopeId: string, amount: number): Promise<void> {
     if (amount > 0) await this.intend(accountId, limit, scopeId, -amount);
   }

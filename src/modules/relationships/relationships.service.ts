@@ -153,23 +153,22 @@ export class RelationshipsService implements OnModuleInit {
     if (!ends) throw errors.badRequest(NO_DIRECTION);
     checkLockedRecords(found.records, new Map([[ends.sourceRecordId, ends.sourceEntityId], [ends.targetRecordId, ends.targetEntityId]]));
     const relationshipId = generateId('relationship');
-    const metadata = dto.metadata ?? {};
     const { sourceExclusive, targetExclusive } = exclusiveSides(found.cardinality);
-    const [dates]: { date_created: Date; date_updated: Date }[] = await this.txHost.tx.query(
+    const [stored]: { metadata: Record<string, any>; date_created: Date; date_updated: Date }[] = await this.txHost.tx.query(
       `INSERT INTO relationships (account_id, relationship_id, relationship_type_id, source_entity_id, source_record_id,
                                   target_entity_id, target_record_id, metadata, source_exclusive, target_exclusive)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10)
-       RETURNING date_created, date_updated`,
-      [accountId, relationshipId, found.relationship_type_id, ends.sourceEntityId, ends.sourceRecordId, ends.targetEntityId, ends.targetRecordId, JSON.stringify(metadata), sourceExclusive, targetExclusive],
+       RETURNING metadata, date_created, date_updated`,
+      [accountId, relationshipId, found.relationship_type_id, ends.sourceEntityId, ends.sourceRecordId, ends.targetEntityId, ends.targetRecordId, JSON.stringify(dto.metadata ?? {}), sourceExclusive, targetExclusive],
     );
     return {
       relationshipId,
       accountId,
       relationshipTypeId: found.relationship_type_id,
       ...ends,
-      metadata,
-      dateCreated: dates.date_created.toISOString(),
-      dateUpdated: dates.date_updated.toISOString(),
+      metadata: stored.metadata,
+      dateCreated: stored.date_created.toISOString(),
+      dateUpdated: stored.date_updated.toISOString(),
     };
   }
 
