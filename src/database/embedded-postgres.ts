@@ -79,7 +79,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     const running = await findRunningCluster(clusterDir, passwordFile);
     if (running) {
       const owner = Number(fs.existsSync(ownerFile) ? fs.readFileSync(ownerFile, 'utf8') : 0);
-      if (owner && owner !== process.pid && isAlive(owner)) return { url: running, owned: false, stop: async () => undefined };
+      if (owner && isAlive(owner)) return { url: running, owned: false, stop: async () => undefined };
       return stopper(running);
     }
 
