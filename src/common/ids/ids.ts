@@ -76,11 +76,3 @@ export function isId(value: unknown, kind: IdKind): value is string {
   const daysInMonth = new Date(Date.UTC(2000 + yy, MM, 0)).getUTCDate();
   return dd <= daysInMonth;
 }
-
-/** The creation instant encoded in an ID (assumes years 2000–2099). */
-export function idTimestamp(id: string): Date {
-  const m = SHAPE.exec(id);
-  if (!m) throw new Error('not an ID');
-  const [yy, MM, dd, HH, mm, ss, SSS] = m.slice(2, 9).map(Number);
-  return new Date(Date.UTC(2000 + yy, MM - 1, dd, HH, mm, ss, SSS));
-}

@@ -41,10 +41,6 @@ export class AccountScopedRepository<T extends Scoped> {
     return this.unscoped.find({ ...options, where: this.where(accountId, options.where) });
   }
 
-  exists(accountId: string, where: FindOptionsWhere<T>): Promise<boolean> {
-    return this.unscoped.exists({ where: this.where(accountId, where) });
-  }
-
   count(accountId: string, where: FindOptionsWhere<T> = {}): Promise<number> {
     return this.unscoped.count({ where: this.where(accountId, where) });
   }
