@@ -56,6 +56,9 @@ describe('Foundation: health, error envelope, request ids, migrations', () => {
     await http().get('/docs').expect(200);
     const spec = await http().get('/docs/openapi.json').expect(200);
     expect(spec.body.openapi).toMatch(/^3\./);
+    const create = spec.body.paths['/crm-core/v1/relationships'].post;
+    expect(create.responses['401'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/ErrorBody' });
+    expect(spec.body.paths['/health'].get.responses['401']).toBeUndefined();
   });
 });
 
