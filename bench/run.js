@@ -2,7 +2,7 @@
 // ceiling, measured in one run on one PostgreSQL (DATABASE_URL, or an embedded one made for the run).
 // Prints a table and writes bench/results/<date>.json. Knobs: BENCH_SECONDS (10), BENCH_CONNECTIONS (16), BENCH_ROUNDS (3).
 const { spawn, execFile } = require('node:child_process');
-const { createHmac, randomBytes } = require('node:crypto');
+const { randomBytes } = require('node:crypto');
 const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
@@ -12,6 +12,7 @@ const autocannon = require('autocannon');
 const { Client, Pool } = require('pg');
 const { startEmbeddedPostgres, withDatabase } = require('../dist/src/database/embedded-postgres');
 const { generateId } = require('../dist/src/common/ids/ids');
+const { authorization } = require('./lib/harness');
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 /** Which scenarios to run, e.g. BENCH_SCENARIOS=1 with BENCH_API_NODE_OPTIONS=--cpu-prof to profile creates. */
@@ -19,13 +20,6 @@ const SCENARIOS = (process.env.BENCH_SCENARIOS ?? '1,2,3,4').split(',');
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const ROOT = path.join(__dirname, '..');
-
-function sign({ apiKey, apiSecret }) {
-  const date = new Date().toISOString();
-  const salt = randomBytes(16).toString('hex');
-  const signature = createHmac('sha256', apiSecret).update(date + salt).digest('hex');
-  return { header: `HMAC-SHA256 apiKey=${apiKey}, date=${date}, salt=${salt}, signature=${signature}`, signature };
-}
 
 const freePort = () =>
   new Promise((resolve) => {
@@ -72,7 +66,7 @@ async function startApiProcess(databaseUrl) {
 async function call(api, key, method, urlPath, body) {
   const res = await fetch(`${api.base}${urlPath}`, {
     method,
-    headers: { Authorization: sign(key).header, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    headers: { Authorization: authorization(key), ...(body ? { 'Content-Type': 'application/json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,
   });
   const json = await res.json();
@@ -197,23 +191,28 @@ async function main() {
     const ctx = { accountId: api.accountId, apiKey: key.apiKey, typeId: type.relationshipTypeId, sourceEntityId: contact.entityId, targetEntityId: company.entityId };
     const pairsOf = (sources, targets) => sources.flatMap((s) => targets.map((t) => [s, t]));
 
+    /** A signed POST /relationships taking the next pair of `pairs` each time it is sent. */
+    const createRequests = (pairs) => {
+      let next = 0;
+      return {
+        method: 'POST',
+        path: '/crm-core/v1/relationships',
+        setupRequest: (req) => {
+          const [source, target] = pairs[next++ % pairs.length];
+          req.headers = { ...req.headers, 'content-type': 'application/json', authorization: authorization(key) };
+          req.body = JSON.stringify({ relationshipTypeId: ctx.typeId, sourceEntityId: ctx.sourceEntityId, sourceRecordId: source, targetEntityId: ctx.targetEntityId, targetRecordId: target });
+          return req;
+        },
+      };
+    };
+
     // 1. Signed POST /relationships, distinct pairs — and the baseline.
     if (SCENARIOS.includes('1')) {
     log('scenario 1: creates');
     const apiPairs = pairsOf(await seedRecords(pool, api.accountId, contact.entityId, 600, 'a'), await seedRecords(pool, api.accountId, company.entityId, 100, 'A'));
     const basePairs = pairsOf(await seedRecords(pool, api.accountId, contact.entityId, 600, 'b'), await seedRecords(pool, api.accountId, company.entityId, 100, 'B'));
     await pool.query('ANALYZE');
-    let nextPair = 0;
-    const createRequest = {
-      method: 'POST',
-      path: '/crm-core/v1/relationships',
-      setupRequest: (req) => {
-        const [source, target] = apiPairs[nextPair++ % apiPairs.length];
-        req.headers = { ...req.headers, 'content-type': 'application/json', authorization: sign(key).header };
-        req.body = JSON.stringify({ relationshipTypeId: ctx.typeId, sourceEntityId: ctx.sourceEntityId, sourceRecordId: source, targetEntityId: ctx.targetEntityId, targetRecordId: target });
-        return req;
-      },
-    };
+    const createRequest = createRequests(apiPairs);
     // API and baseline alternate, ROUNDS times each, so that a noisy neighbour weighs on both alike;
     // the run with the median throughput of each side is reported.
     const apiRuns = [];
@@ -264,7 +263,7 @@ async function main() {
     const listRequest = () => ({
       method: 'GET',
       path: `/crm-core/v1/relationships/list?recordId=${hub}&limit=50`,
-      setupRequest: (req) => ({ ...req, headers: { ...req.headers, authorization: sign(otherKey).header } }),
+      setupRequest: (req) => ({ ...req, headers: { ...req.headers, authorization: authorization(otherKey) } }),
     });
     const list10k = summarize(await cannon(api, { requests: [listRequest()] }));
     const started = Date.now();
@@ -291,25 +290,8 @@ async function main() {
     });
     const bulkMs = Number(process.hrtime.bigint() - bulkStart) / 1e6;
     const singlePairs = pairsOf(await seedRecords(pool, api.accountId, contact.entityId, 100, 'ss'), await seedRecords(pool, api.accountId, company.entityId, 100, 'st'));
-    let nextSingle = 0;
     const singleStart = process.hrtime.bigint();
-    const singles = await autocannon({
-      url: api.base,
-      connections: CONNECTIONS,
-      amount: singlePairs.length,
-      requests: [
-        {
-          method: 'POST',
-          path: '/crm-core/v1/relationships',
-          setupRequest: (req) => {
-            const [source, target] = singlePairs[nextSingle++];
-            req.headers = { ...req.headers, 'content-type': 'application/json', authorization: sign(key).header };
-            req.body = JSON.stringify({ relationshipTypeId: ctx.typeId, sourceEntityId: ctx.sourceEntityId, sourceRecordId: source, targetEntityId: ctx.targetEntityId, targetRecordId: target });
-            return req;
-          },
-        },
-      ],
-    });
+    const singles = await autocannon({ url: api.base, connections: CONNECTIONS, amount: singlePairs.length, requests: [createRequests(singlePairs)] });
     const singlesMs = Number(process.hrtime.bigint() - singleStart) / 1e6;
     results.scenario3 = {
       bulkMs: Math.round(bulkMs),
@@ -331,7 +313,7 @@ async function main() {
         requests: [
           {
             method: 'GET',
-            setupRequest: (req) => ({ ...req, path: `/crm-core/v1/relationships/${ids[nextId++ % ids.length]}`, headers: { ...req.headers, authorization: sign(key).header } }),
+            setupRequest: (req) => ({ ...req, path: `/crm-core/v1/relationships/${ids[nextId++ % ids.length]}`, headers: { ...req.headers, authorization: authorization(key) } }),
           },
         ],
       }),

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHmac, randomBytes } from 'node:crypto';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { generateId } from '../src/common/ids/ids';
 import { TEST_MASTER_KEY } from './utils/create-app';
+import { authorization } from './utils/signing';
 import { createTestDatabase } from './utils/test-database';
 
 const MAIN = path.join(__dirname, '..', 'dist', 'src', 'main.js');
@@ -16,12 +16,6 @@ function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
-}
-
-function sign(apiKey: string, apiSecret: string): string {
-  const date = new Date().toISOString();
-  const salt = randomBytes(16).toString('hex');
-  return `HMAC-SHA256 apiKey=${apiKey}, date=${date}, salt=${salt}, signature=${createHmac('sha256', apiSecret).update(date + salt).digest('hex')}`;
 }
 
 /** The compiled server (npm test builds first), as production runs it, in a process of its own. */
@@ -56,7 +50,7 @@ describe('Graceful shutdown (SIGTERM)', () => {
     const apiSecret = /apiSecret:\s+(\S+)/.exec(output)![1];
     const accountId = /accountId:\s+(\S+)/.exec(output)![1];
     const call = (method: string, urlPath: string, body: object) =>
-      fetch(`${base}${urlPath}`, { method, headers: { Authorization: sign(apiKey, apiSecret), 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      fetch(`${base}${urlPath}`, { method, headers: { Authorization: authorization({ apiKey, apiSecret }), 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
     const json = async (res: Promise<Response>) => (await res).json() as Promise<Record<string, string>>;
     const contact = await json(call('POST', '/crm-core/v1/entities', { name: 'Contact', slug: 'contact' }));
     const company = await json(call('POST', '/crm-core/v1/entities', { name: 'Company', slug: 'company' }));

@@ -3,6 +3,7 @@ import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { errors } from '../../common/errors/app.exception';
 import { registerConstraintMessage } from '../../common/errors/postgres-errors';
+import { givenFields } from '../../common/http/patch';
 import { mapPage, paginate, type Page } from '../../common/http/pagination';
 import { generateId } from '../../common/ids/ids';
 import { AccountScopedRepository, InjectScopedRepository } from '../../common/persistence/account-scoped.repository';
@@ -72,7 +73,7 @@ export class EntitiesService {
   }
 
   async update(accountId: string, entityId: string, dto: UpdateEntityDto): Promise<EntityResponse> {
-    const patch = Object.fromEntries(Object.entries(dto).filter(([, v]) => v !== undefined));
+    const patch = givenFields(dto);
     if (Object.keys(patch).length > 0 && (await this.entities.update(accountId, { entityId }, patch)) === 0) throw errors.notFound(NOT_FOUND);
     return this.get(accountId, entityId);
   }

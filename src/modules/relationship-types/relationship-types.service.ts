@@ -3,6 +3,7 @@ import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { errors } from '../../common/errors/app.exception';
 import { registerConstraintMessage } from '../../common/errors/postgres-errors';
+import { givenFields } from '../../common/http/patch';
 import { generateId } from '../../common/ids/ids';
 import { AccountScopedRepository, InjectScopedRepository } from '../../common/persistence/account-scoped.repository';
 import { QuotaService, registerUsageCount } from '../../common/quota/quota.service';
@@ -84,7 +85,7 @@ export class RelationshipTypesService {
   }
 
   async update(accountId: string, relationshipTypeId: string, dto: UpdateRelationshipTypeDto): Promise<RelationshipTypeResponse> {
-    const patch = Object.fromEntries(Object.entries(dto).filter(([, v]) => v !== undefined));
+    const patch = givenFields(dto);
     if (Object.keys(patch).length > 0 && (await this.types.update(accountId, { relationshipTypeId }, patch)) === 0) throw errors.notFound(NOT_FOUND);
     return this.get(accountId, relationshipTypeId);
   }
