@@ -3,6 +3,7 @@ import { CreateUsageAndEntities1764320100000 } from './1764320100000-CreateUsage
 import { CreatePropertiesAndRecords1764320200000 } from './1764320200000-CreatePropertiesAndRecords';
 import { CreateRelationships1764320300000 } from './1764320300000-CreateRelationships';
 import { ApplyQuotaAtCommit1764320400000 } from './1764320400000-ApplyQuotaAtCommit';
+import { HotPathFunctions1764320500000 } from './1764320500000-HotPathFunctions';
 
 /** Every migration, oldest first. A new migration is one more line here. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   CreatePropertiesAndRecords1764320200000,
   CreateRelationships1764320300000,
   ApplyQuotaAtCommit1764320400000,
+  HotPathFunctions1764320500000,
 ];

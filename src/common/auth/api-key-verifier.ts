@@ -19,6 +19,9 @@ const PURGE_BATCH = 5000;
 
 export type VerifyFailure = 'InvalidAPIKey' | 'RevokedAPIKey' | 'DisabledMember' | 'DisabledAccount' | 'SignatureDoesNotMatch' | 'DuplicatedSignature';
 
+/** Decrypted secrets kept, by API key, so that a known key's request costs one statement. */
+const OPENED_SECRETS_MAX = 10_000;
+
 interface KeyRow {
   account_id: string;
   member_id: string;
@@ -30,14 +33,30 @@ interface KeyRow {
   secret_encrypted: Buffer;
 }
 
+/** Why the key's state refuses the request, checked in a fixed order; undefined when it allows it. */
+function refusal(row: Omit<KeyRow, 'secret_encrypted'> | undefined): VerifyFailure | undefined {
+  if (!row) return 'InvalidAPIKey';
+  if (row.date_revoked) return 'RevokedAPIKey';
+  if (row.account_status !== 'ACTIVE') return 'DisabledAccount';
+  if (row.member_status !== 'ACTIVE') return 'DisabledMember';
+  return undefined;
+}
+
+function callerOf(row: Omit<KeyRow, 'secret_encrypted'>, apiKey: string): AuthenticatedCaller {
+  return { accountId: row.account_id, memberId: row.member_id, role: lowerRole(row.key_role, row.member_role), apiKey };
+}
+
 /**
- * Resolves a signed request's key and claims its signature. Nothing is cached: a revoked key, a
- * demoted member or a disabled account takes effect on the next request, on every instance.
+ * Resolves a signed request's key and claims its signature. The key's status and roles are read on
+ * every request, so a revoked key, a demoted member or a disabled account takes effect on the next
+ * request, on every instance. Only a key's decrypted secret is remembered, once a signature has
+ * matched it: a key's secret never changes, and it decides nothing on its own.
  */
 @Injectable()
 export class ApiKeyVerifier implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('ApiKeyVerifier');
   private purgeTimer?: NodeJS.Timeout;
+  private readonly openedSecrets = new Map<string, string>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -45,6 +64,8 @@ export class ApiKeyVerifier implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   async verify(credentials: HmacCredentials, dateMs: number): Promise<{ ok: true; caller: AuthenticatedCaller } | { ok: false; reason: VerifyFailure }> {
+    const secret = this.openedSecrets.get(credentials.apiKey);
+    if (secret !== undefined && signatureMatches(secret, credentials)) return this.claimWithKnownSecret(credentials, dateMs);
     const [row]: KeyRow[] = await this.dataSource.query(
       `SELECT k.account_id, k.member_id, k.role AS key_role, m.role AS member_role, m.status AS member_status,
               a.status AS account_status, k.date_revoked, k.secret_encrypted
@@ -54,21 +75,43 @@ export class ApiKeyVerifier implements OnModuleInit, OnModuleDestroy {
         WHERE k.api_key = $1`,
       [credentials.apiKey],
     );
-    if (!row) return { ok: false, reason: 'InvalidAPIKey' };
-    if (row.date_revoked) return { ok: false, reason: 'RevokedAPIKey' };
-    if (row.account_status !== 'ACTIVE') return { ok: false, reason: 'DisabledAccount' };
-    if (row.member_status !== 'ACTIVE') return { ok: false, reason: 'DisabledMember' };
-    const secret = this.secrets.open(row.secret_encrypted, credentials.apiKey);
-    if (secret === undefined) {
+    const refused = refusal(row);
+    if (refused) return { ok: false, reason: refused };
+    const opened = this.secrets.open(row.secret_encrypted, credentials.apiKey);
+    if (opened === undefined) {
       this.logger.error({ apiKey: credentials.apiKey }, 'stored API secret does not open under the master key');
       return { ok: false, reason: 'InvalidAPIKey' };
     }
-    if (!signatureMatches(secret, credentials)) return { ok: false, reason: 'SignatureDoesNotMatch' };
+    if (!signatureMatches(opened, credentials)) return { ok: false, reason: 'SignatureDoesNotMatch' };
+    this.remember(credentials.apiKey, opened);
     if (!(await this.claimSignature(row.account_id, credentials, dateMs))) return { ok: false, reason: 'DuplicatedSignature' };
-    return {
-      ok: true,
-      caller: { accountId: row.account_id, memberId: row.member_id, role: lowerRole(row.key_role, row.member_role), apiKey: credentials.apiKey },
-    };
+    return { ok: true, caller: callerOf(row, credentials.apiKey) };
+  }
+
+  /**
+   * A signature that matches the key's remembered secret: one statement (crm_claim_signature,
+   * migration HotPathFunctions) reads the key's status and roles and claims the signature when they
+   * allow it, so revocations and role changes still hold
+   * on the next request. A signature that does not match takes the full path, which answers the
+   * refusals in their usual order.
+   */
+  private async claimWithKnownSecret(credentials: HmacCredentials, dateMs: number): Promise<{ ok: true; caller: AuthenticatedCaller } | { ok: false; reason: VerifyFailure }> {
+    const [row]: (KeyRow & { claimed: boolean })[] = await this.dataSource.query(`SELECT * FROM crm_claim_signature($1, $2, $3)`, [
+      credentials.apiKey,
+      credentials.signature,
+      new Date(dateMs + REPLAY_RETENTION_MS),
+    ]);
+    const refused = refusal(row);
+    if (refused) return { ok: false, reason: refused };
+    if (!row.claimed) return { ok: false, reason: 'DuplicatedSignature' };
+    return { ok: true, caller: callerOf(row, credentials.apiKey) };
+  }
+
+  /** Oldest first out when full: a Map iterates in insertion order. */
+  private remember(apiKey: string, secret: string): void {
+    if (this.openedSecrets.has(apiKey)) return;
+    if (this.openedSecrets.size >= OPENED_SECRETS_MAX) this.openedSecrets.delete(this.openedSecrets.keys().next().value!);
+    this.openedSecrets.set(apiKey, secret);
   }
 
   /** One insert that fails on a duplicate: the database decides, so a copy sent to another instance is refused too. */

@@ -15,8 +15,8 @@ export interface QuotaUse {
 
 interface QuotaSpec {
   limit: LimitName;
-  /** What the handler's answer consumed. */
-  usage: (result: any) => QuotaUse[];
+  /** What the handler's answer consumed; absent when the handler's own statement records it. */
+  usage?: (result: any) => QuotaUse[];
 }
 
 const QUOTA = 'crm:quota';
@@ -30,6 +30,13 @@ const QUOTA = 'crm:quota';
 export const Quota = (limit: LimitName, usage: QuotaSpec['usage'] = () => [{ scopeId: '', amount: 1 }]) =>
   SetMetadata(QUOTA, { limit, usage } satisfies QuotaSpec);
 
+/**
+ * Meters a create whose service writes the rows and records their quota intent (an INSERT into
+ * quota_intents) in one statement: a single statement is atomic and applies the intent when it commits, so no
+ * transaction is opened around the handler and the route saves the START and COMMIT round trips.
+ */
+export const QuotaInStatement = (limit: LimitName) => SetMetadata(QUOTA, { limit } satisfies QuotaSpec);
+
 @Injectable()
 export class QuotaInterceptor implements NestInterceptor {
   constructor(
@@ -40,7 +47,8 @@ export class QuotaInterceptor implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const spec = this.reflector.get<QuotaSpec | undefined>(QUOTA, context.getHandler());
-    if (!spec) return next.handle();
+    if (!spec?.usage) return next.handle();
+    const usage = spec.usage;
     const caller = context.switchToHttp().getRequest<Request>().caller;
     if (!caller) throw new Error('@Quota() on a route without authentication');
     return from(
@@ -48,7 +56,7 @@ export class QuotaInterceptor implements NestInterceptor {
         // next.handle() is called inside the transaction's async context, so the handler runs in it.
         const result = await lastValueFrom(next.handle());
         // Sorted, so that transactions touching several counters lock them in one order at commit.
-        const uses = spec.usage(result).sort((a, b) => a.scopeId.localeCompare(b.scopeId));
+        const uses = usage(result).sort((a, b) => a.scopeId.localeCompare(b.scopeId));
         for (const use of uses) await this.quota.consume(caller.accountId, spec.limit, use.scopeId, use.amount);
         return result;
       }),

@@ -3,7 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { Auth, type AuthenticatedCaller } from '../../common/auth/authenticated-caller';
 import { Roles } from '../../common/auth/roles';
 import { IdParamPipe } from '../../common/ids/id-param.pipe';
-import { Quota } from '../../common/quota/quota.interceptor';
+import { Quota, QuotaInStatement } from '../../common/quota/quota.interceptor';
 import {
   BulkCreateRelationshipsDto,
   BulkCreateRelationshipsResponse,
@@ -25,7 +25,7 @@ export class RelationshipsController {
   /** SPEC §6: links two records with a relationship type, stored in the type's direction. */
   @Post()
   @Roles('MEMBER')
-  @Quota('relationships.max')
+  @QuotaInStatement('relationships.max')
   create(@Auth() caller: AuthenticatedCaller, @Body() dto: CreateRelationshipDto) {
     return this.relationships.create(caller.accountId, dto);
   }

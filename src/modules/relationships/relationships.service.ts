@@ -9,7 +9,7 @@ import { AccountScopedRepository, InjectScopedRepository } from '../../common/pe
 import { QuotaService, registerUsageCount } from '../../common/quota/quota.service';
 import { EntitiesService } from '../entities/entities.service';
 import { RecordsService } from '../records/records.service';
-import { exclusiveSides, type Cardinality } from '../relationship-types/cardinality';
+import { CARDINALITIES, exclusiveSides } from '../relationship-types/cardinality';
 import { RelationshipTypesService } from '../relationship-types/relationship-types.service';
 import { normalizeEnds } from './direction';
 import {
@@ -34,6 +34,9 @@ const NOT_FOUND = '관계를 찾을 수 없습니다.';
 const TYPE_NOT_FOUND = '관계 유형을 찾을 수 없습니다.';
 const RECORD_NOT_FOUND = '레코드를 찾을 수 없습니다.';
 const NO_DIRECTION = '요청한 엔티티가 관계 유형의 정의와 어느 방향으로도 일치하지 않습니다.';
+/** The cardinalities under which each side may hold one link of a type, for the single-statement create. */
+const SOURCE_EXCLUSIVE = CARDINALITIES.filter((c) => exclusiveSides(c).sourceExclusive);
+const TARGET_EXCLUSIVE = CARDINALITIES.filter((c) => exclusiveSides(c).targetExclusive);
 const LIST_ORDER_TAG = 'relationshipId:ASC';
 /** GET /relationships/type/:id answers a plain array, as SOLAPI does; this many at most. */
 const BY_TYPE_MAX = 500;
@@ -110,7 +113,7 @@ function withoutNames({ sourceRecordName: _s, targetRecordName: _t, ...relations
  * against it (400 when the entities match it in neither direction), both records in the account
  * and out of the trash (404) and of the entity they are claimed for (400), then the insert, where
  * unique indexes decide duplicates and cardinality (409) — no check-then-insert — and last the
- * plan's `relationships.max` (403), consumed by the quota interceptor in the same transaction.
+ * plan's `relationships.max` (403), taken when the create commits.
  *
  * A relationship is visible while both its records are out of the trash.
  */
@@ -130,45 +133,55 @@ export class RelationshipsService implements OnModuleInit {
   }
 
   /**
-   * The hot path, in four statements inside the quota interceptor's transaction: the type and both
-   * records together (the records locked FOR SHARE), the insert with RETURNING, the quota intent,
-   * COMMIT. The checks still answer in SPEC §6's order.
+   * The hot path, in one statement (the function crm_create_relationship, migration
+   * HotPathFunctions) and so with no START or COMMIT round trips: it reads the type, locks both
+   * records FOR SHARE, inserts only when every check passes, and records the quota intent for the
+   * inserted row, applied when the statement commits (403 then, and nothing stays). When nothing
+   * was inserted, the type and records it read say which rule failed, in SPEC §6's order.
+   * Duplicates and cardinality are still decided by the unique indexes (409).
    */
   async create(accountId: string, dto: CreateRelationshipDto): Promise<RelationshipResponse> {
     if (dto.sourceRecordId === dto.targetRecordId) throw errors.badRequest('레코드 자기 자신과는 관계를 맺을 수 없습니다.');
-    const [found]: { relationship_type_id: string; source_entity_id: string; target_entity_id: string; cardinality: Cardinality; records: RecordLock[] }[] =
-      await this.txHost.tx.query(
-        `WITH locked AS (
-           SELECT record_id, entity_id, is_deleted FROM records
-            WHERE account_id = $1 AND record_id = ANY ($3::varchar[]) ORDER BY record_id FOR SHARE)
-         SELECT t.relationship_type_id, t.source_entity_id, t.target_entity_id, t.cardinality,
-                (SELECT coalesce(json_agg(locked), '[]'::json) FROM locked) AS records
-           FROM relationship_types t
-          WHERE t.account_id = $1 AND t.relationship_type_id = $2`,
-        [accountId, dto.relationshipTypeId, [dto.sourceRecordId, dto.targetRecordId].sort()],
-      );
-    if (!found) throw errors.notFound(TYPE_NOT_FOUND);
-    const type = { sourceEntityId: found.source_entity_id, targetEntityId: found.target_entity_id };
-    const ends = normalizeEnds(type, dto);
-    if (!ends) throw errors.badRequest(NO_DIRECTION);
-    checkLockedRecords(found.records, new Map([[ends.sourceRecordId, ends.sourceEntityId], [ends.targetRecordId, ends.targetEntityId]]));
     const relationshipId = generateId('relationship');
-    const { sourceExclusive, targetExclusive } = exclusiveSides(found.cardinality);
-    const [stored]: { metadata: Record<string, any>; date_created: Date; date_updated: Date }[] = await this.txHost.tx.query(
-      `INSERT INTO relationships (account_id, relationship_id, relationship_type_id, source_entity_id, source_record_id,
-                                  target_entity_id, target_record_id, metadata, source_exclusive, target_exclusive)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10)
-       RETURNING metadata, date_created, date_updated`,
-      [accountId, relationshipId, found.relationship_type_id, ends.sourceEntityId, ends.sourceRecordId, ends.targetEntityId, ends.targetRecordId, JSON.stringify(dto.metadata ?? {}), sourceExclusive, targetExclusive],
+    const [result]: {
+      type: { source_entity_id: string; target_entity_id: string } | null;
+      records: RecordLock[];
+      created: { source_entity_id: string; source_record_id: string; target_entity_id: string; target_record_id: string; metadata: Record<string, any>; date_created: string; date_updated: string } | null;
+    }[] = await this.txHost.tx.query(
+      `SELECT found_type AS type, locked_records AS records, created_relationship AS created
+         FROM crm_create_relationship($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10)`,
+      [
+        accountId,
+        relationshipId,
+        dto.relationshipTypeId,
+        dto.sourceEntityId,
+        dto.sourceRecordId,
+        dto.targetEntityId,
+        dto.targetRecordId,
+        JSON.stringify(dto.metadata ?? {}),
+        SOURCE_EXCLUSIVE,
+        TARGET_EXCLUSIVE,
+      ],
     );
+    const { type, records, created } = result;
+    if (!created) {
+      if (!type) throw errors.notFound(TYPE_NOT_FOUND);
+      const ends = normalizeEnds({ sourceEntityId: type.source_entity_id, targetEntityId: type.target_entity_id }, dto);
+      if (!ends) throw errors.badRequest(NO_DIRECTION);
+      checkLockedRecords(records, new Map([[ends.sourceRecordId, ends.sourceEntityId], [ends.targetRecordId, ends.targetEntityId]]));
+      throw new Error('relationship create inserted nothing although every check passed');
+    }
     return {
       relationshipId,
       accountId,
-      relationshipTypeId: found.relationship_type_id,
-      ...ends,
-      metadata: stored.metadata,
-      dateCreated: stored.date_created.toISOString(),
-      dateUpdated: stored.date_updated.toISOString(),
+      relationshipTypeId: dto.relationshipTypeId,
+      sourceEntityId: created.source_entity_id,
+      sourceRecordId: created.source_record_id,
+      targetEntityId: created.target_entity_id,
+      targetRecordId: created.target_record_id,
+      metadata: created.metadata,
+      dateCreated: new Date(created.date_created).toISOString(),
+      dateUpdated: new Date(created.date_updated).toISOString(),
     };
   }
 
