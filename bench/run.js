@@ -13,6 +13,7 @@ const { Client, Pool } = require('pg');
 const { startEmbeddedPostgres, withDatabase } = require('../dist/src/database/embedded-postgres');
 const { generateId } = require('../dist/src/common/ids/ids');
 const { authorization } = require('./lib/harness');
+const { paced } = require('./lib/paced');
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 /** Which scenarios to run, e.g. BENCH_SCENARIOS=1 with BENCH_API_NODE_OPTIONS=--cpu-prof to profile creates. */
@@ -225,7 +226,13 @@ async function main() {
     const median = (runs) => [...runs].sort((a, b) => a.rps - b.rps)[Math.floor(runs.length / 2)];
     const peak = median(apiRuns);
     const base = median(baseRuns);
-    const half = summarize(await cannon(api, { requests: [createRequest], overallRate: Math.max(1, Math.floor(peak.rps / 2)) }));
+    const half = await paced({
+      base: api.base,
+      rate: Math.max(1, Math.floor(peak.rps / 2)),
+      seconds: SECONDS,
+      connections: CONNECTIONS,
+      makeRequest: () => createRequest.setupRequest({ method: createRequest.method, path: createRequest.path, headers: {} }),
+    });
     results.scenario1 = {
       api: peak,
       apiAtHalfPeak: half,
