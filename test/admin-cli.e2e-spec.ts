@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { createTestApp, TEST_MASTER_KEY, type TestApp } from './utils/create-app';
 import { expectError } from './utils/errors';
 import { signed } from './utils/signing';
+import { sessionTimeoutsEnv } from './utils/test-database';
 
 const CLI = path.join(__dirname, '..', 'dist', 'src', 'cli', 'admin.js');
 
@@ -16,7 +17,7 @@ describe('Admin CLI (SPEC §7)', () => {
   beforeAll(async () => {
     t = await createTestApp();
     admin = async (...args) => {
-      const env = { PATH: process.env.PATH, DATABASE_URL: t.databaseUrl, CRM_MASTER_KEY: TEST_MASTER_KEY };
+      const env = { PATH: process.env.PATH, DATABASE_URL: t.databaseUrl, CRM_MASTER_KEY: TEST_MASTER_KEY, ...sessionTimeoutsEnv() };
       try {
         const { stdout, stderr } = await promisify(execFile)('node', [CLI, ...args], { env });
         return { code: 0, stdout, stderr, json: JSON.parse(stdout) };

@@ -5,7 +5,7 @@ import { Client } from 'pg';
 import { generateId } from '../src/common/ids/ids';
 import { TEST_MASTER_KEY } from './utils/create-app';
 import { authorization } from './utils/signing';
-import { createTestDatabase } from './utils/test-database';
+import { createTestDatabase, sessionTimeoutsEnv } from './utils/test-database';
 
 const MAIN = path.join(__dirname, '..', 'dist', 'src', 'main.js');
 
@@ -29,7 +29,7 @@ describe('Graceful shutdown (SIGTERM)', () => {
     databaseUrl = await createTestDatabase();
     const port = await freePort();
     server = spawn(process.execPath, [MAIN], {
-      env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl, CRM_MASTER_KEY: TEST_MASTER_KEY, PORT: String(port), LOG_LEVEL: 'error' },
+      env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl, CRM_MASTER_KEY: TEST_MASTER_KEY, PORT: String(port), LOG_LEVEL: 'error', ...sessionTimeoutsEnv() },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     server.stdout!.on('data', (chunk) => (output += chunk));

@@ -26,11 +26,21 @@ export function dataSourceOptions(settings: DatabaseSettings): DataSourceOptions
     extra: {
       application_name: 'crm-core',
       keepAlive: true,
-      // Sent in the startup packet, so they hold for every pooled connection without a SET.
-      statement_timeout: settings.statementTimeoutMs,
-      idle_in_transaction_session_timeout: settings.idleInTransactionTimeoutMs,
+      ...sessionTimeouts(settings),
       // Close idle clients quickly so that a restarted server is not met with dead sockets.
       idleTimeoutMillis: 10_000,
     },
   };
+}
+
+/**
+ * Sent in the startup packet, so that they hold for every pooled connection without a SET. A 0
+ * sends nothing and leaves the server's own setting (of the role, the database or the pooler):
+ * PgBouncer refuses startup parameters it does not know, so behind it the timeouts are set there.
+ */
+function sessionTimeouts(settings: DatabaseSettings): Record<string, number> {
+  const timeouts: Record<string, number> = {};
+  if (settings.statementTimeoutMs > 0) timeouts.statement_timeout = settings.statementTimeoutMs;
+  if (settings.idleInTransactionTimeoutMs > 0) timeouts.idle_in_transaction_session_timeout = settings.idleInTransactionTimeoutMs;
+  return timeouts;
 }

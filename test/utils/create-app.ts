@@ -1,7 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { loadConfig, type AppConfig } from '../../src/config/app-config';
 import { createApp } from '../../src/create-app';
-import { createTestDatabase } from './test-database';
+import { createTestDatabase, sessionTimeoutsEnv } from './test-database';
 
 export const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
 
@@ -17,7 +17,8 @@ export interface TestApp {
  */
 export async function createTestApp(overrides: Partial<AppConfig> = {}): Promise<TestApp> {
   const databaseUrl = overrides.databaseUrl ?? (await createTestDatabase());
-  const config = { ...loadConfig({ LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' }), masterKey: TEST_MASTER_KEY, ...overrides, databaseUrl };
+  const config = { ...loadConfig({ ...sessionTimeoutsEnv(), LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' }), masterKey: TEST_MASTER_KEY, ...overrides, databaseUrl };
   const app = await createApp(config);
   return { app, databaseUrl, close: () => app.close() };
 }
+

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
+import { SecretBox } from '../../src/common/auth/secret-box';
+import { loadConfig } from '../../src/config/app-config';
 import { dataSourceOptions } from '../../src/database/data-source';
 import { withDatabase } from '../../src/database/embedded-postgres';
 import { runMigrations } from '../../src/database/migrate';
@@ -21,8 +23,15 @@ async function withServer<T>(serverUrl: string, work: (client: Client) => Promis
   }
 }
 
+/** The session timeouts of the environment, so that a run behind PgBouncer can turn them off (README, "Operating it"). */
+export function sessionTimeoutsEnv(): Record<string, string> {
+  const names = ['DB_STATEMENT_TIMEOUT_MS', 'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS'];
+  return Object.fromEntries(names.filter((name) => process.env[name] !== undefined).map((name) => [name, process.env[name]!]));
+}
+
 export function settingsFor(url: string) {
-  return { url, poolSize: 10, connectTimeoutMs: 5000, statementTimeoutMs: 15000, idleInTransactionTimeoutMs: 10000 };
+  const { dbStatementTimeoutMs, dbIdleInTransactionTimeoutMs } = loadConfig(sessionTimeoutsEnv());
+  return { url, poolSize: 10, connectTimeoutMs: 5000, statementTimeoutMs: dbStatementTimeoutMs, idleInTransactionTimeoutMs: dbIdleInTransactionTimeoutMs };
 }
 
 /** A database with every migration applied, which each suite clones (CREATE DATABASE … TEMPLATE). */
@@ -38,13 +47,40 @@ export async function prepareTemplateDatabase(serverUrl: string): Promise<string
   return name;
 }
 
-/** A fresh database for one suite: migrated (a clone of the template) or empty. */
+/**
+ * A fresh database for one suite: migrated (a clone of the template) or empty. Its URL goes
+ * through CRM_TEST_POOLER_URL when the run sets one (test/reliability/run.js puts PgBouncer
+ * there); databases are created and dropped on the server itself, because a pooler keeps
+ * connections to the template open and PostgreSQL clones only a template nobody is connected to.
+ */
 export async function createTestDatabase(options: { empty?: boolean } = {}): Promise<string> {
   const serverUrl = requiredEnv('CRM_TEST_SERVER_URL');
   const name = `${runPrefix()}_${randomBytes(5).toString('hex')}`;
   const template = options.empty ? 'template0' : requiredEnv('CRM_TEST_TEMPLATE_DB');
   await withServer(serverUrl, (c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${template}`));
-  return withDatabase(serverUrl, name);
+  return withDatabase(process.env.CRM_TEST_POOLER_URL ?? serverUrl, name);
+}
+
+/**
+ * Every API secret stored in the run's databases, opened with the tests' master key: the
+ * reliability run looks for them in the logs (test/reliability/secrets-in-logs.rel-spec.ts).
+ */
+export async function storedApiSecrets(serverUrl: string, masterKey: string): Promise<string[]> {
+  const box = new SecretBox(masterKey);
+  const secrets: string[] = [];
+  const databases = await withServer(serverUrl, async (c) => (await c.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [`${runPrefix()}%`])).rows);
+  for (const { datname } of databases) {
+    await withServer(withDatabase(serverUrl, datname), async (c) => {
+      const exists = await c.query(`SELECT 1 FROM pg_tables WHERE tablename = 'api_keys'`);
+      if (exists.rowCount === 0) return;
+      const { rows } = await c.query<{ api_key: string; secret_encrypted: Buffer }>('SELECT api_key, secret_encrypted FROM api_keys');
+      for (const row of rows) {
+        const secret = box.open(row.secret_encrypted, row.api_key);
+        if (secret !== undefined) secrets.push(secret);
+      }
+    });
+  }
+  return secrets;
 }
 
 export async function dropTestDatabases(serverUrl: string): Promise<void> {
