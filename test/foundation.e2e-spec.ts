@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { MIGRATIONS } from '../migrations';
@@ -75,6 +76,45 @@ describe('Migrations at start', () => {
       expect(rows).toEqual(MIGRATIONS.map((m) => ({ name: m.name, n: '1' })).sort((x, y) => x.name.localeCompare(y.name)));
     } finally {
       await Promise.all([a.close(), b.close()]);
+    }
+  });
+});
+
+describe('Session timeouts', () => {
+  // Straight to the server: a pooler the run may put in between (test/reliability/run.js) refuses them.
+  const direct = (pooledUrl: string) => {
+    const url = new URL(process.env.CRM_TEST_SERVER_URL!);
+    url.pathname = new URL(pooledUrl).pathname;
+    return url.toString();
+  };
+  const settingsOf = async (t: TestApp) =>
+    (await t.app.get(DataSource).query(`SELECT current_setting('statement_timeout') AS statement, current_setting('idle_in_transaction_session_timeout') AS idle`))[0];
+
+  it('every connection runs with DB_STATEMENT_TIMEOUT_MS and DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', async () => {
+    const t = await createTestApp({ databaseUrl: direct(await createTestDatabase()), dbStatementTimeoutMs: 1234, dbIdleInTransactionTimeoutMs: 5678 });
+    try {
+      expect(await settingsOf(t)).toEqual({ statement: '1234ms', idle: '5678ms' });
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('0 sends nothing, so the database’s or role’s own settings hold (as behind PgBouncer)', async () => {
+    const databaseUrl = direct(await createTestDatabase());
+    const admin = new Client({ connectionString: databaseUrl });
+    await admin.connect();
+    try {
+      const database = new URL(databaseUrl).pathname.slice(1);
+      await admin.query(`ALTER DATABASE ${database} SET statement_timeout = '42s'`);
+      await admin.query(`ALTER DATABASE ${database} SET idle_in_transaction_session_timeout = '43s'`);
+    } finally {
+      await admin.end();
+    }
+    const t = await createTestApp({ databaseUrl, dbStatementTimeoutMs: 0, dbIdleInTransactionTimeoutMs: 0 });
+    try {
+      expect(await settingsOf(t)).toEqual({ statement: '42s', idle: '43s' });
+    } finally {
+      await t.close();
     }
   });
 });
