@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
 import { configureApp } from './configure-app';
+import { answerClientErrorsWithEnvelope } from './common/http/client-error.handler';
 import { notFoundHandler } from './common/http/not-found.handler';
 
 /** Builds and initialises the application exactly as production runs it; the caller decides when it listens. */
@@ -16,5 +17,6 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   await app.init();
   // After init, so it stands behind every route: paths outside the API prefix get the envelope too.
   app.use(notFoundHandler);
+  answerClientErrorsWithEnvelope(app.getHttpServer());
   return app;
 }

@@ -1,3 +1,5 @@
+import * as net from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
@@ -51,6 +53,31 @@ describe('Foundation: health, error envelope, request ids, migrations', () => {
   it('an unknown route is a 404 NotFound with the envelope', async () => {
     expectError(await http().get('/nope'), 404, 'NotFound');
     expectError(await http().delete('/crm-core/v1/nothing/here'), 404, 'NotFound');
+  });
+
+  it('a request line or headers over the HTTP parser’s 16 KiB limit is a 431 with the envelope and an X-Request-Id', async () => {
+    const res = await http().get(`/crm-core/v1/entities/${'A'.repeat(20_000)}`);
+    expectError(res, 431, 'RequestHeaderFieldsTooLarge');
+    expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('bytes that are not HTTP get a 400 BadRequest with the envelope, and the connection closes', async () => {
+    const server = t.app.getHttpServer().listen(0);
+    try {
+      const { port } = server.address() as AddressInfo;
+      const raw = await new Promise<string>((resolve, reject) => {
+        let answer = '';
+        const socket = net.connect(port, '127.0.0.1', () => socket.write('NOT HTTP AT ALL\r\n\r\n'));
+        socket.on('data', (chunk) => (answer += chunk));
+        socket.on('end', () => resolve(answer));
+        socket.on('error', reject);
+      });
+      expect(raw).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+      expect(raw).toMatch(/\r\nX-Request-Id: [0-9a-f-]{36}\r\n/);
+      expect(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4))).toEqual({ errorCode: 'BadRequest', errorMessage: expect.any(String) });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('OpenAPI is served at /docs and /docs/openapi.json without auth', async () => {
