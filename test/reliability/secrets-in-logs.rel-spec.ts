@@ -21,7 +21,7 @@ describe('Secrets in the logs of the e2e and reliability runs', () => {
     const logFiles = fs.readdirSync(LOG_DIR).filter((file) => file.endsWith('.log') && file !== 'secrets-check.log');
     lines = logFiles.flatMap((file) => fs.readFileSync(path.join(LOG_DIR, file), 'utf8').split('\n')).filter(Boolean);
     secrets = [...new Set(fs.readFileSync(path.join(LOG_DIR, 'api-secrets.txt'), 'utf8').split('\n').filter(Boolean))];
-    process.stdout.write(`[secrets-in-logs] ${lines.length} lines from ${logFiles.join(', ')}; ${secrets.length} API secrets looked for\n`);
+    process.stderr.write(`[secrets-in-logs] ${lines.length} lines from ${logFiles.join(', ')}; ${secrets.length} API secrets looked for\n`);
   });
 
   it('the runs wrote request logs and stored API secrets to look for', () => {
