@@ -91,9 +91,8 @@ export class ApiKeyVerifier implements OnModuleInit, OnModuleDestroy {
   /**
    * A signature that matches the key's remembered secret: one statement (crm_claim_signature,
    * migration HotPathFunctions) reads the key's status and roles and claims the signature when they
-   * allow it, so revocations and role changes still hold
-   * on the next request. A signature that does not match takes the full path, which answers the
-   * refusals in their usual order.
+   * allow it, so revocations and role changes still hold on the next request. A signature that
+   * does not match takes the full path, which answers the refusals in their usual order.
    */
   private async claimWithKnownSecret(credentials: HmacCredentials, dateMs: number): Promise<{ ok: true; caller: AuthenticatedCaller } | { ok: false; reason: VerifyFailure }> {
     const [row]: (KeyRow & { claimed: boolean })[] = await this.dataSource.query(`SELECT * FROM crm_claim_signature($1, $2, $3)`, [

@@ -32,8 +32,8 @@ export const Quota = (limit: LimitName, usage: QuotaSpec['usage'] = () => [{ sco
 
 /**
  * Meters a create whose service writes the rows and records their quota intent (an INSERT into
- * quota_intents) in one statement: a single statement is atomic and applies the intent when it commits, so no
- * transaction is opened around the handler and the route saves the START and COMMIT round trips.
+ * quota_intents) in one statement: a single statement is atomic and applies the intent when it
+ * commits, so no transaction is opened around the handler, saving the START and COMMIT round trips.
  */
 export const QuotaInStatement = (limit: LimitName) => SetMetadata(QUOTA, { limit } satisfies QuotaSpec);
 
