@@ -1,22 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { generateId } from '../src/common/ids/ids';
 import { TEST_MASTER_KEY } from './utils/create-app';
 import { authorization } from './utils/signing';
+import { freePort } from './utils/ports';
 import { createTestDatabase, sessionTimeoutsEnv } from './utils/test-database';
 
 const MAIN = path.join(__dirname, '..', 'dist', 'src', 'main.js');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** The compiled server (npm test builds first), as production runs it, in a process of its own. */
 describe('Graceful shutdown (SIGTERM)', () => {

@@ -2,12 +2,11 @@ import fc from 'fast-check';
 import request from 'supertest';
 import type { Response } from 'supertest';
 import { DataSource } from 'typeorm';
-import { createTestApp, type TestApp } from '../utils/create-app';
-import { seedAccount, type SeededAccount } from '../utils/seed';
+import type { TestApp } from '../utils/create-app';
+import type { SeededAccount } from '../utils/seed';
 import { authorization } from '../utils/signing';
 import {
   API,
-  apiRoutes,
   envelopeProblem,
   exampleBody,
   exampleQueries,
@@ -18,6 +17,7 @@ import {
   realCursors,
   seedResources,
   snapshotAccount,
+  twoSeededAccounts,
   unique,
   type ApiRoute,
   type Fixture,
@@ -165,13 +165,7 @@ describe('Hostile input on every route (SPEC §1): never a 5xx, always the envel
   let cursorsB: Record<string, string>;
 
   beforeAll(async () => {
-    t = await createTestApp();
-    db = t.app.get(DataSource);
-    routes = await apiRoutes(t);
-    a = await seedAccount(t, { name: 'A (hostile)' });
-    b = await seedAccount(t, { name: 'B (bystander)' });
-    fa = await seedResources(a);
-    fb = await seedResources(b);
+    ({ t, db, routes, a, b, fa, fb } = await twoSeededAccounts({ a: 'A (hostile)', b: 'B (bystander)' }));
     cursorsA = await realCursors(routes, a.as.OWNER, fa);
     cursorsB = await realCursors(routes, b.as.OWNER, fb);
   });

@@ -18,12 +18,11 @@
 import type { Response } from 'supertest';
 import { DataSource } from 'typeorm';
 import { ID_PREFIXES, generateId, randomUpperAlnum, type IdKind } from '../../src/common/ids/ids';
-import { createTestApp, type TestApp } from '../utils/create-app';
-import { seedAccount, type SeededAccount } from '../utils/seed';
+import type { TestApp } from '../utils/create-app';
+import type { SeededAccount } from '../utils/seed';
 import type { SignedClient } from '../utils/signing';
 import {
   API,
-  apiRoutes,
   envelopeProblem,
   exampleBody,
   exampleQueries,
@@ -35,6 +34,7 @@ import {
   realCursors,
   seedResources,
   snapshotAccount,
+  twoSeededAccounts,
   unique,
   type ApiRoute,
   type Fixture,
@@ -122,13 +122,7 @@ describe('Accounts never see each other (SPEC §1, §3): every route, B against 
   let rowsOfA: Record<string, string[]>;
 
   beforeAll(async () => {
-    t = await createTestApp();
-    db = t.app.get(DataSource);
-    routes = await apiRoutes(t);
-    a = await seedAccount(t, { name: 'A (victim)' });
-    b = await seedAccount(t, { name: 'B (prober)' });
-    fa = await seedResources(a);
-    fb = await seedResources(b);
+    ({ t, db, routes, a, b, fa, fb } = await twoSeededAccounts({ a: 'A (victim)', b: 'B (prober)' }));
     // A trashed record of A, so that the trash lists are probed too.
     const trashed = (await a.as.OWNER.post(`${API}/records`, { entityId: fa.entityId, name: 'in the trash' }).expect(201)).body.recordId as string;
     await a.as.OWNER.delete(`${API}/records/${trashed}`).expect(200);

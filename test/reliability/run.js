@@ -151,7 +151,8 @@ async function main() {
     }
     if (STEPS.includes('suites')) {
       log('suites: the reliability suites');
-      const args = ['-c', 'jest.reliability.config.js', '--testPathIgnorePatterns', 'secrets-in-logs', ...PATTERNS];
+      // Patterns first: --testPathIgnorePatterns takes every argument after it.
+      const args = ['-c', 'jest.reliability.config.js', ...PATTERNS, '--testPathIgnorePatterns', 'secrets-in-logs'];
       codes.push(await jest(args, { ...logEnv, DATABASE_URL: serverUrl }, path.join(logs, 'reliability.log')));
     }
   } finally {

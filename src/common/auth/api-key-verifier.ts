@@ -22,7 +22,10 @@ export type VerifyFailure = 'InvalidAPIKey' | 'RevokedAPIKey' | 'DisabledMember'
 /** Decrypted secrets kept, by API key, so that a known key's request costs one statement. */
 const OPENED_SECRETS_MAX = 10_000;
 
-interface KeyRow {
+export type Verification = { ok: true; caller: AuthenticatedCaller } | { ok: false; reason: VerifyFailure };
+
+/** What decides whether a key may act, and as whom: read afresh on every request. */
+interface KeyState {
   account_id: string;
   member_id: string;
   key_role: Role;
@@ -30,11 +33,10 @@ interface KeyRow {
   member_status: string;
   account_status: string;
   date_revoked: Date | null;
-  secret_encrypted: Buffer;
 }
 
 /** Why the key's state refuses the request, checked in a fixed order; undefined when it allows it. */
-function refusal(row: Omit<KeyRow, 'secret_encrypted'> | undefined): VerifyFailure | undefined {
+function refusal(row: KeyState | undefined): VerifyFailure | undefined {
   if (!row) return 'InvalidAPIKey';
   if (row.date_revoked) return 'RevokedAPIKey';
   if (row.account_status !== 'ACTIVE') return 'DisabledAccount';
@@ -42,7 +44,7 @@ function refusal(row: Omit<KeyRow, 'secret_encrypted'> | undefined): VerifyFailu
   return undefined;
 }
 
-function callerOf(row: Omit<KeyRow, 'secret_encrypted'>, apiKey: string): AuthenticatedCaller {
+function callerOf(row: KeyState, apiKey: string): AuthenticatedCaller {
   return { accountId: row.account_id, memberId: row.member_id, role: lowerRole(row.key_role, row.member_role), apiKey };
 }
 
@@ -63,10 +65,10 @@ export class ApiKeyVerifier implements OnModuleInit, OnModuleDestroy {
     @Inject(SecretBox) private readonly secrets: SecretBox,
   ) {}
 
-  async verify(credentials: HmacCredentials, dateMs: number): Promise<{ ok: true; caller: AuthenticatedCaller } | { ok: false; reason: VerifyFailure }> {
+  async verify(credentials: HmacCredentials, dateMs: number): Promise<Verification> {
     const secret = this.openedSecrets.get(credentials.apiKey);
-    if (secret !== undefined && signatureMatches(secret, credentials)) return this.claimWithKnownSecret(credentials, dateMs);
-    const [row]: KeyRow[] = await this.dataSource.query(
+    if (secret !== undefined && signatureMatches(secret, credentials)) return this.claim(credentials, dateMs);
+    const [row]: (KeyState & { secret_encrypted: Buffer })[] = await this.dataSource.query(
       `SELECT k.account_id, k.member_id, k.role AS key_role, m.role AS member_role, m.status AS member_status,
               a.status AS account_status, k.date_revoked, k.secret_encrypted
          FROM api_keys k
@@ -84,18 +86,19 @@ export class ApiKeyVerifier implements OnModuleInit, OnModuleDestroy {
     }
     if (!signatureMatches(opened, credentials)) return { ok: false, reason: 'SignatureDoesNotMatch' };
     this.remember(credentials.apiKey, opened);
-    if (!(await this.claimSignature(row.account_id, credentials, dateMs))) return { ok: false, reason: 'DuplicatedSignature' };
-    return { ok: true, caller: callerOf(row, credentials.apiKey) };
+    return this.claim(credentials, dateMs);
   }
 
   /**
-   * A signature that matches the key's remembered secret: one statement (crm_claim_signature,
-   * migration HotPathFunctions) reads the key's status and roles and claims the signature when they
-   * allow it, so revocations and role changes still hold on the next request. A signature that
-   * does not match takes the full path, which answers the refusals in their usual order.
+   * For a signature that matched the key's secret: one statement (crm_claim_signature, migration
+   * HotPathFunctions) reads the key's status and roles and claims the signature when they allow it,
+   * so revocations and role changes hold on the next request even for a remembered secret. The
+   * claim is an insert that fails on a duplicate: the database decides, so a copy sent to another
+   * instance is refused too. A signature that does not match a remembered secret takes the full
+   * path, which answers the refusals in their usual order.
    */
-  private async claimWithKnownSecret(credentials: HmacCredentials, dateMs: number): Promise<{ ok: true; caller: AuthenticatedCaller } | { ok: false; reason: VerifyFailure }> {
-    const [row]: (KeyRow & { claimed: boolean })[] = await this.dataSource.query(`SELECT * FROM crm_claim_signature($1, $2, $3)`, [
+  private async claim(credentials: HmacCredentials, dateMs: number): Promise<Verification> {
+    const [row]: (KeyState & { claimed: boolean })[] = await this.dataSource.query(`SELECT * FROM crm_claim_signature($1, $2, $3)`, [
       credentials.apiKey,
       credentials.signature,
       new Date(dateMs + REPLAY_RETENTION_MS),
@@ -111,16 +114,6 @@ export class ApiKeyVerifier implements OnModuleInit, OnModuleDestroy {
     if (this.openedSecrets.has(apiKey)) return;
     if (this.openedSecrets.size >= OPENED_SECRETS_MAX) this.openedSecrets.delete(this.openedSecrets.keys().next().value!);
     this.openedSecrets.set(apiKey, secret);
-  }
-
-  /** One insert that fails on a duplicate: the database decides, so a copy sent to another instance is refused too. */
-  private async claimSignature(accountId: string, credentials: HmacCredentials, dateMs: number): Promise<boolean> {
-    const rows: unknown[] = await this.dataSource.query(
-      `INSERT INTO request_signatures (account_id, api_key, signature, expires_at)
-       VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING 1`,
-      [accountId, credentials.apiKey, credentials.signature, new Date(dateMs + REPLAY_RETENTION_MS)],
-    );
-    return rows.length === 1;
   }
 
   onModuleInit(): void {

@@ -1,11 +1,11 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import type { Tier } from '../../../src/modules/plans/plan';
 import { TEST_MASTER_KEY } from '../../utils/create-app';
+import { freePort } from '../../utils/ports';
 import { sessionTimeoutsEnv } from '../../utils/test-database';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
@@ -45,17 +45,6 @@ export interface StartOptions {
 }
 
 const started = new Set<Instance>();
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Each process's output is also appended here when CRM_RELIABILITY_LOG_FILE is set (scanned for

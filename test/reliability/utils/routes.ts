@@ -1,8 +1,8 @@
 import request from 'supertest';
 import type { Response } from 'supertest';
 import { DataSource } from 'typeorm';
-import type { TestApp } from '../../utils/create-app';
-import type { SeededAccount } from '../../utils/seed';
+import { createTestApp, type TestApp } from '../../utils/create-app';
+import { seedAccount, type SeededAccount } from '../../utils/seed';
 import type { SignedClient } from '../../utils/signing';
 
 /**
@@ -264,6 +264,25 @@ const TYPED_SAMPLES: [string, unknown, unknown?][] = [
   ['RADIO', 'b', OPTIONS],
   ['MULTI_CHECKBOX', ['a', 'b'], OPTIONS],
 ];
+
+/** An app over a database of its own, its routes, and two accounts holding one of each resource. */
+export interface TwoAccounts {
+  t: TestApp;
+  db: DataSource;
+  routes: ApiRoute[];
+  a: SeededAccount;
+  b: SeededAccount;
+  fa: Fixture;
+  fb: Fixture;
+}
+
+export async function twoSeededAccounts(names: { a: string; b: string }): Promise<TwoAccounts> {
+  const t = await createTestApp();
+  const routes = await apiRoutes(t);
+  const a = await seedAccount(t, { name: names.a });
+  const b = await seedAccount(t, { name: names.b });
+  return { t, db: t.app.get(DataSource), routes, a, b, fa: await seedResources(a), fb: await seedResources(b) };
+}
 
 /** One of each resource, made through the API with the account's OWNER key. */
 export async function seedResources(account: SeededAccount): Promise<Fixture> {
