@@ -20,6 +20,8 @@ import {
 
 // Sized to finish well inside the 10 s SHUTDOWN_TIMEOUT_MS on a busy two-core machine.
 const BULKS = 6;
+/** How long the bulk creates stay blocked after SIGTERM: A must wait for them, not exit. */
+const HELD_AFTER_SIGNAL_MS = 1000;
 const SOURCES_PER_BULK = 40;
 const TARGETS = 50; // 40 × 50 = 2,000 pairs per bulk create
 const GETS = 24;
@@ -32,6 +34,15 @@ async function within<T>(promise: Promise<T>, ms: number, fallback: T): Promise<
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Backends of this database blocked on a lock at an INSERT into relationships: the held bulk creates. */
+async function insertsWaitingOnLock(db: Client): Promise<number> {
+  const { rows } = await db.query<{ n: string }>(
+    `SELECT count(*) AS n FROM pg_stat_activity
+      WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO relationships%'`,
+  );
+  return Number(rows[0].n);
 }
 
 interface InFlight {
@@ -48,12 +59,15 @@ describe('Graceful shutdown of one instance under load, the other serving on', (
   let account: AccountWithKey;
   let typeId: string;
   let db: Client;
+  let gate: Client;
 
   let inFlight: InFlight[] = [];
   let sentBeforeSignal = 0;
   let acceptedBeforeSignal = false;
   let pendingAtSignal = 0;
   let bulksPendingAtSignal = 0;
+  let bulksWaitingOnLockAtSignal = 0;
+  let runningWhenReleased = false;
   let signalledAt = 0;
   let exitedAt = 0;
   let exit: ExitStatus;
@@ -94,6 +108,13 @@ describe('Graceful shutdown of one instance under load, the other serving on', (
     })();
     await sleep(300);
 
+    // The bulk creates are held in flight by a lock on the relationships table, not by luck: each
+    // one waits on it at its INSERT until the test lets go, after SIGTERM. Reads are not blocked.
+    gate = new Client({ connectionString: databaseUrl });
+    await gate.connect();
+    await gate.query('BEGIN');
+    await gate.query('LOCK TABLE relationships IN EXCLUSIVE MODE');
+
     // 30 requests on A, each on a connection of its own: 6 bulk creates of 2,000 pairs, 24 reads.
     let sent = 0;
     const onSent = () => sent++;
@@ -121,12 +142,19 @@ describe('Graceful shutdown of one instance under load, the other serving on', (
     // that is no request in flight but one a load balancer must stop sending before SIGTERM.
     for (let i = 0; i < 500 && sent < requests.length; i++) await sleep(10);
     acceptedBeforeSignal = await waitUntilAccepted(a.port, 5000);
+    for (let i = 0; i < 500 && bulksWaitingOnLockAtSignal < BULKS; i++) {
+      bulksWaitingOnLockAtSignal = await insertsWaitingOnLock(db);
+      if (bulksWaitingOnLockAtSignal < BULKS) await sleep(10);
+    }
     sentBeforeSignal = sent;
     pendingAtSignal = requests.length - done;
     bulksPendingAtSignal = BULKS - bulksDone;
 
     signalledAt = Date.now();
     a.kill('SIGTERM');
+    await sleep(HELD_AFTER_SIGNAL_MS);
+    runningWhenReleased = a.exitStatus() === null;
+    await gate.query('COMMIT');
     exit = await within(a.exited, 30_000, { code: null, signal: null });
     exitedAt = Date.now();
     const outcomes = await Promise.all(requests.map((r) => r.promise));
@@ -139,14 +167,20 @@ describe('Graceful shutdown of one instance under load, the other serving on', (
     bAgent.destroy();
   });
   afterAll(async () => {
+    await gate?.end();
     await db?.end();
     await killLeftovers();
   });
 
-  it('had all 30 requests written to A and accepted by it, every bulk create among them still unanswered, when SIGTERM came', () => {
+  it('had all 30 requests written to A and accepted by it, every bulk create among them waiting in the database, when SIGTERM came', () => {
     expect(sentBeforeSignal).toBe(BULKS + GETS);
     expect(acceptedBeforeSignal).toBe(true);
+    expect(bulksWaitingOnLockAtSignal).toBe(BULKS);
     expect(bulksPendingAtSignal).toBe(BULKS);
+  });
+
+  it('keeps A running while the bulk creates it accepted are still working', () => {
+    expect(runningWhenReleased).toBe(true);
   });
 
   it('completes every in-flight request with its normal status: no connection reset, no socket hang up', () => {
@@ -179,6 +213,8 @@ describe('Graceful shutdown of one instance under load, the other serving on', (
     printFigures('graceful-shutdown', {
       inFlightOnA: inFlight.length,
       pendingAtSignal,
+      bulksWaitingOnLockAtSignal,
+      heldAfterSignalMs: HELD_AFTER_SIGNAL_MS,
       inFlightByStatus: countByStatus(inFlight.map((r) => r.outcome)),
       completedAfterSignal: inFlight.filter((r) => r.outcome.end >= signalledAt).length,
       slowestInFlightMs: Math.max(...durations),
