@@ -6,7 +6,7 @@ import { Repository } from 'typeorm';
 import type { Role } from '../../common/auth/roles';
 import { generateId } from '../../common/ids/ids';
 import { ApiKeysService } from '../api-keys/api-keys.service';
-import { MemberEntity } from '../members/member.entity';
+import { MembersService } from '../members/members.service';
 import type { LimitName, Tier } from '../plans/plan';
 import { AccountEntity } from './account.entity';
 
@@ -28,6 +28,7 @@ export class AccountsService {
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
     @InjectRepository(AccountEntity) private readonly accounts: Repository<AccountEntity>,
     private readonly apiKeys: ApiKeysService,
+    private readonly members: MembersService,
   ) {}
 
   private get tx() {
@@ -67,8 +68,7 @@ export class AccountsService {
   /** A new member with the role, and an API key for it. */
   createMemberWithKey(accountId: string, role: Role, name: string | null = null): Promise<IssuedCredentials> {
     return this.txHost.withTransaction(async () => {
-      const memberId = generateId('member');
-      await this.tx.getRepository(MemberEntity).insert({ accountId, memberId, role, name, status: 'ACTIVE' });
+      const memberId = await this.members.create(accountId, role, name);
       const key = await this.apiKeys.issue(accountId, memberId, role, name);
       return { apiKey: key.apiKey, apiSecret: key.apiSecret, memberId, role, accountId };
     });

@@ -8,6 +8,7 @@ import { errors } from '../../common/errors/app.exception';
 import { mapPage, paginate, type Page, type PageQueryDto } from '../../common/http/pagination';
 import { randomUpperAlnum } from '../../common/ids/ids';
 import { AccountScopedRepository, InjectScopedRepository } from '../../common/persistence/account-scoped.repository';
+import { MembersService } from '../members/members.service';
 import { ApiKeyEntity } from './api-key.entity';
 import { ApiKeyResponse, CreatedApiKeyResponse } from './dto/api-key.response';
 import type { CreateApiKeyDto } from './dto/create-api-key.dto';
@@ -18,6 +19,7 @@ export class ApiKeysService {
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
     @InjectScopedRepository(ApiKeyEntity) private readonly keys: AccountScopedRepository<ApiKeyEntity>,
     private readonly secrets: SecretBox,
+    private readonly members: MembersService,
   ) {}
 
   /** A key for the calling member, with a role at most the caller's. */
@@ -47,14 +49,19 @@ export class ApiKeysService {
   }
 
   /**
-   * Revokes a key of the caller's account; its signatures fail from the next request on. A key
-   * whose role is above the caller's cannot be revoked by it. Revoking twice answers the same.
+   * Revokes a key of the caller's account; its signatures fail from the next request on. The keys
+   * of the caller's own member can always be revoked; another member's only with a role at least
+   * that member's (a key's role never exceeds its member's, so a weaker caller cannot cut off a
+   * stronger member through one of its lower-role keys). Revoking twice answers the same.
    */
   revoke(caller: AuthenticatedCaller, apiKey: string): Promise<ApiKeyResponse> {
     return this.txHost.withTransaction(async () => {
       const key = await this.keys.query(caller.accountId, 'k').andWhere('k.apiKey = :apiKey', { apiKey }).setLock('pessimistic_write').getOne();
       if (!key) throw errors.notFound('API 키를 찾을 수 없습니다.');
-      if (!roleAtLeast(caller.role, key.role)) throw errors.forbidden();
+      if (key.memberId !== caller.memberId) {
+        const memberRole = await this.members.lockedRole(caller.accountId, key.memberId);
+        if (!memberRole || !roleAtLeast(caller.role, memberRole)) throw errors.forbidden();
+      }
       if (!key.dateRevoked) {
         await this.keys.update(caller.accountId, { apiKey }, { dateRevoked: () => 'now()' });
         return ApiKeyResponse.from((await this.keys.findOne(caller.accountId, { apiKey }))!);
