@@ -51,4 +51,13 @@ describe('record data against field types', () => {
   it('merges a patch: given keys replace, null removes', () => {
     expect(mergeData({ A: 1, B: 2 }, { B: 3, A: null, C: 4 })).toEqual({ B: 3, C: 4 });
   });
+
+  it('NUMBER refuses what a JSON double cannot hold as sent: infinities, NaN, integers past 2^53', () => {
+    for (const value of [Infinity, -Infinity, NaN, 2 ** 53, -(2 ** 53), 1e300]) {
+      expect(findDataProblem([property('NUMBER')], { P: value })).toMatch(/^data\.P \(field\): /);
+    }
+    for (const value of [Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 0.1, -3.5e-300]) {
+      expect(findDataProblem([property('NUMBER')], { P: value })).toBeUndefined();
+    }
+  });
 });

@@ -14,6 +14,7 @@ interface PropertyRule {
 
 const TEXT_MAX = 1000;
 const TEXTAREA_MAX = 65_535;
+const NUMBER_RANGE = `-${Number.MAX_SAFE_INTEGER}부터 ${Number.MAX_SAFE_INTEGER} 사이의 숫자여야 합니다.`;
 const PHONE = /^\+?[0-9][0-9 ()-]{2,29}$/;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$/;
@@ -35,7 +36,9 @@ function problemWith(rule: PropertyRule, value: unknown): string | undefined {
     case 'TEXTAREA':
       return typeof value === 'string' && value.length <= TEXTAREA_MAX ? undefined : `${TEXTAREA_MAX}자 이하의 문자열이어야 합니다.`;
     case 'NUMBER':
-      return typeof value === 'number' && Number.isFinite(value) ? undefined : '숫자여야 합니다.';
+      // Past 2^53 a JSON number may already have lost digits in parsing (and 1e309 became Infinity):
+      // refuse what cannot be stored as sent.
+      return typeof value === 'number' && Math.abs(value) <= Number.MAX_SAFE_INTEGER ? undefined : NUMBER_RANGE;
     case 'PHONE':
       return typeof value === 'string' && PHONE.test(value) ? undefined : '전화번호 형식이어야 합니다.';
     case 'EMAIL':
