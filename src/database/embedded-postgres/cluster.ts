@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Binaries } from './binaries';
+import { INITDB_LOCALE_ARGS } from './locale';
 import { runAsUser, userCan, type RunAs } from './run-as-user';
 
 /**
@@ -42,7 +43,7 @@ export function initialiseCluster(bin: Binaries, clusterDir: string, passwordFil
   try {
     const result = runAsUser(
       bin.initdb,
-      ['-D', clusterDir, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--locale=C', '--no-instructions'],
+      ['-D', clusterDir, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', ...INITDB_LOCALE_ARGS, '--no-instructions'],
       runAs,
     );
     if (result.status !== 0) throw new Error(`initdb failed: ${result.stderr || result.stdout}`);
