@@ -10,7 +10,7 @@ async function bootstrap(): Promise<void> {
   const config = loadConfig();
   const logger = new Logger('Main');
   const masterKey = resolveMasterKey(config);
-  const database = await resolveDatabase(config, (message) => logger.log(message));
+  const database = await resolveDatabase(config, logger);
   let app: Awaited<ReturnType<typeof createApp>>;
   try {
     app = await createApp({ ...config, databaseUrl: database.url, masterKey });

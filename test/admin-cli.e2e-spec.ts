@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { DataSource } from 'typeorm';
 import { createTestApp, TEST_MASTER_KEY, type TestApp } from './utils/create-app';
 import { expectError } from './utils/errors';
+import { freePort } from './utils/ports';
 import { signed } from './utils/signing';
 import { sessionTimeoutsEnv } from './utils/test-database';
 
@@ -13,11 +14,13 @@ const CLI = path.join(__dirname, '..', 'dist', 'src', 'cli', 'admin.js');
 describe('Admin CLI (SPEC §7)', () => {
   let t: TestApp;
   let admin: (...args: string[]) => Promise<{ code: number; stdout: string; stderr: string; json?: any }>;
+  let adminOn: (databaseUrl: string, ...args: string[]) => Promise<{ code: number; stdout: string; stderr: string; json?: any }>;
 
   beforeAll(async () => {
     t = await createTestApp();
-    admin = async (...args) => {
-      const env = { PATH: process.env.PATH, DATABASE_URL: t.databaseUrl, CRM_MASTER_KEY: TEST_MASTER_KEY, ...sessionTimeoutsEnv() };
+    admin = (...args) => adminOn(t.databaseUrl, ...args);
+    adminOn = async (databaseUrl, ...args) => {
+      const env = { PATH: process.env.PATH, DATABASE_URL: databaseUrl, CRM_MASTER_KEY: TEST_MASTER_KEY, ...sessionTimeoutsEnv() };
       try {
         const { stdout, stderr } = await promisify(execFile)('node', [CLI, ...args], { env });
         return { code: 0, stdout, stderr, json: JSON.parse(stdout) };
@@ -99,5 +102,14 @@ describe('Admin CLI (SPEC §7)', () => {
     expect(res.code).not.toBe(0);
     expect(res.stdout).toBe('');
     expect(res.stderr).toMatch(/\w/);
+  });
+
+  it.each(['127.0.0.1', 'localhost'])('a database it cannot reach (%s): the reason on stderr, no password, a non-zero exit', async (host) => {
+    const password = 'pw-that-must-not-leak';
+    const res = await adminOn(`postgres://crm:${password}@${host}:${await freePort()}/crm`, 'account:create', '--name', 'Nowhere');
+    expect(res.code).not.toBe(0);
+    expect(res.stdout).toBe('');
+    expect(res.stderr).toMatch(/^error: cannot connect to the database: .*ECONNREFUSED/);
+    expect(res.stderr).not.toContain(password);
   });
 });

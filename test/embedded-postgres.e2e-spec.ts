@@ -2,16 +2,26 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
-import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
+import { ensureDatabase, startEmbeddedPostgres, trigramLocaleWarning, withDatabase } from '../src/database/embedded-postgres';
 
-async function answers(url: string): Promise<boolean> {
+async function query<T>(url: string, sql: string): Promise<T[]> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
-    return (await client.query('SELECT 1 AS ok')).rows[0].ok === 1;
+    return (await client.query(sql)).rows;
   } finally {
     await client.end();
   }
+}
+
+async function answers(url: string): Promise<boolean> {
+  return (await query<{ ok: number }>(url, 'SELECT 1 AS ok'))[0].ok === 1;
+}
+
+/** The trigrams pg_trgm extracts from a Korean name in that database: none when its LC_CTYPE is C. */
+async function koreanTrigrams(url: string): Promise<string[]> {
+  await query(url, 'CREATE EXTENSION IF NOT EXISTS pg_trgm');
+  return (await query<{ trigrams: string[] }>(url, `SELECT show_trgm('홍길동') AS trigrams`))[0].trigrams;
 }
 
 /** The embedded default shared between processes: the first starts and owns it, the others connect. */
@@ -49,5 +59,44 @@ describe('Embedded PostgreSQL data folder', () => {
     } finally {
       await again.stop();
     }
+  });
+});
+
+/** SPEC §8 searches Korean names through a trigram index: the cluster's locale must let pg_trgm see Hangul. */
+describe('Embedded PostgreSQL locale', () => {
+  let dataDir: string;
+  let pg: Awaited<ReturnType<typeof startEmbeddedPostgres>>;
+
+  beforeAll(async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'crm-core-locale-'));
+    pg = await startEmbeddedPostgres({ dataDir });
+  });
+  afterAll(async () => {
+    await pg.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('a new cluster makes trigrams of Hangul and still sorts in byte order', async () => {
+    expect(await koreanTrigrams(pg.url)).toHaveLength(4); // '  홍', ' 홍길', '홍길동', '길동 '
+    const [{ sorted }] = await query<{ sorted: string[] }>(pg.url, `SELECT array_agg(w ORDER BY w) AS sorted FROM unnest(ARRAY['b', '가', 'B', 'a', 'é']) AS w`);
+    expect(sorted).toEqual(['B', 'a', 'b', 'é', '가']);
+  });
+
+  it('the app database gets that locale even on a cluster whose defaults are C (an older ./.data), and no warning', async () => {
+    // What initdb --locale=C left: a template1 under C, which a plain CREATE DATABASE copies.
+    for (const sql of ['ALTER DATABASE template1 IS_TEMPLATE false', 'DROP DATABASE template1', `CREATE DATABASE template1 TEMPLATE template0 LOCALE 'C' IS_TEMPLATE true`]) {
+      await query(pg.url, sql);
+    }
+    await ensureDatabase(pg.url, 'crm');
+    const crm = withDatabase(pg.url, 'crm');
+    expect(await koreanTrigrams(crm)).toHaveLength(4);
+    expect(await trigramLocaleWarning(crm)).toBeUndefined();
+  });
+
+  it('a database under LC_CTYPE C (an older ./.data) makes no trigrams of Hangul and is warned about', async () => {
+    await query(pg.url, `CREATE DATABASE ctype_c TEMPLATE template0 LOCALE 'C'`);
+    const old = withDatabase(pg.url, 'ctype_c');
+    expect(await koreanTrigrams(old)).toEqual([]);
+    expect(await trigramLocaleWarning(old)).toMatch(/^database "ctype_c" has LC_CTYPE C: .*README, "The data folder and its locale"/);
   });
 });

@@ -7,9 +7,10 @@ import { resolveMasterKey } from '../common/auth/secret-box';
 import { isId } from '../common/ids/ids';
 import { QuotaService } from '../common/quota/quota.service';
 import { loadConfig } from '../config/app-config';
-import { resolveDatabase } from '../database/resolve-database';
+import { resolveDatabase, type ResolvedDatabase } from '../database/resolve-database';
 import { AccountsService } from '../modules/accounts/accounts.service';
 import { ApiKeysService } from '../modules/api-keys/api-keys.service';
+import { failureMessage } from './failure-message';
 import { LIMIT_NAMES, TIERS, type LimitName, type Tier } from '../modules/plans/plan';
 
 /** A failure the operator can fix: its message is printed as is, exit code 1. */
@@ -121,19 +122,21 @@ export async function runAdmin(argv: string[], env: NodeJS.ProcessEnv = process.
     return { stdout: '', stderr: `${(error as Error).message}\n${USAGE}\n`, code: 2 };
   }
 
-  const config = loadConfig({ ...env, LOG_LEVEL: 'silent' });
-  const masterKey = resolveMasterKey(config);
-  const database = await resolveDatabase(config);
+  let database: ResolvedDatabase | undefined;
   let app: INestApplicationContext | undefined;
   try {
-    app = await NestFactory.createApplicationContext(AppModule.register({ ...config, databaseUrl: database.url, masterKey }), { logger: false });
+    const config = loadConfig({ ...env, LOG_LEVEL: 'silent' });
+    const masterKey = resolveMasterKey(config);
+    database = await resolveDatabase(config);
+    // abortOnError: false, or Nest exits the process on a failed start, before anything is printed.
+    app = await NestFactory.createApplicationContext(AppModule.register({ ...config, databaseUrl: database.url, masterKey }), { logger: false, abortOnError: false });
     const result = await command.run(app, options);
     return { stdout: `${JSON.stringify(result, null, 2)}\n`, stderr: '', code: 0 };
   } catch (error) {
-    return { stdout: '', stderr: `error: ${(error as Error)?.message ?? String(error)}\n`, code: 1 };
+    return { stdout: '', stderr: `error: ${failureMessage(error, [env.DATABASE_URL, database?.url])}\n`, code: 1 };
   } finally {
     await app?.close();
-    await database.release();
+    await database?.release();
   }
 }
 
@@ -145,7 +148,7 @@ if (require.main === module) {
       process.exitCode = code;
     },
     (error: unknown) => {
-      process.stderr.write(`error: ${(error as Error)?.message ?? String(error)}\n`);
+      process.stderr.write(`error: ${failureMessage(error, [process.env.DATABASE_URL])}\n`);
       process.exitCode = 1;
     },
   );

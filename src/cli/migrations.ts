@@ -8,6 +8,7 @@ import { loadConfig } from '../config/app-config';
 import { dataSourceOptions } from '../database/data-source';
 import { revertLastMigration, runMigrations } from '../database/migrate';
 import { resolveDatabase } from '../database/resolve-database';
+import { failureMessage } from './failure-message';
 
 const USAGE = 'usage: npm run migration:run | migration:revert | migration:generate -- <PascalCaseName>';
 
@@ -39,7 +40,8 @@ async function main([command, name]: string[]): Promise<void> {
       if (!name || !/^[A-Z][A-Za-z0-9]+$/.test(name)) throw new Error(`${USAGE}\n(the name must be PascalCase)`);
       const app = await NestFactory.createApplicationContext(
         AppModule.register({ ...config, databaseUrl: database.url, masterKey: resolveMasterKey(config) }),
-        { logger: false },
+        // abortOnError: false, or Nest exits the process on a failed start, before anything is printed.
+        { logger: false, abortOnError: false },
       );
       try {
         const sql = await app.get(DataSource).driver.createSchemaBuilder().log();
@@ -67,6 +69,6 @@ async function main([command, name]: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  console.error(`error: ${(error as Error)?.message ?? String(error)}`);
+  console.error(`error: ${failureMessage(error, [process.env.DATABASE_URL])}`);
   process.exitCode = 1;
 });

@@ -1,5 +1,5 @@
 import type { AppConfig } from '../config/app-config';
-import { ensureDatabase, startEmbeddedPostgres, withDatabase } from './embedded-postgres';
+import { ensureDatabase, startEmbeddedPostgres, trigramLocaleWarning, withDatabase } from './embedded-postgres';
 
 export interface ResolvedDatabase {
   url: string;
@@ -7,17 +7,25 @@ export interface ResolvedDatabase {
   release(): Promise<void>;
 }
 
+export interface StartupLogger {
+  log(message: string): void;
+  warn(message: string): void;
+}
+
 const EMBEDDED_DATABASE = 'crm';
 
 /** DATABASE_URL when set; otherwise the embedded PostgreSQL in the data folder, started if needed. */
-export async function resolveDatabase(config: AppConfig, log?: (message: string) => void): Promise<ResolvedDatabase> {
+export async function resolveDatabase(config: AppConfig, logger?: StartupLogger): Promise<ResolvedDatabase> {
   if (config.databaseUrl) return { url: config.databaseUrl, release: async () => undefined };
-  const server = await startEmbeddedPostgres({ dataDir: config.dataDir, log });
+  const server = await startEmbeddedPostgres({ dataDir: config.dataDir, log: (message) => logger?.log(message) });
+  const url = withDatabase(server.url, EMBEDDED_DATABASE);
   try {
     await ensureDatabase(server.url, EMBEDDED_DATABASE);
+    const localeWarning = logger && (await trigramLocaleWarning(url));
+    if (localeWarning) logger.warn(localeWarning);
   } catch (error) {
     await server.stop();
     throw error;
   }
-  return { url: withDatabase(server.url, EMBEDDED_DATABASE), release: () => server.stop() };
+  return { url, release: () => server.stop() };
 }
