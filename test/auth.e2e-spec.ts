@@ -12,6 +12,8 @@ import { authorization, signed } from './utils/signing';
 const UNAUTHORIZED = { errorCode: 'Unauthorized', errorMessage: '권한이 없습니다.' };
 const MINUTE = 60_000;
 const PATH = '/crm-core/v1/api-keys';
+/** A signed route every role may read: 200 proves the key still authenticates. */
+const PLAN = '/crm-core/v1/plans/me';
 
 describe('Authentication (SPEC §2)', () => {
   let t: TestApp;
@@ -157,6 +159,7 @@ describe('Authentication (SPEC §2)', () => {
     it('a key of a disabled member, and of a disabled account', async () => {
       const other = await seedAccount(t);
       const db = t.app.get(DataSource);
+      await withHeader(authorization(other.keys.OWNER)).expect(200);
       await db.query(`UPDATE members SET status = 'DISABLED' WHERE account_id = $1 AND member_id = $2`, [other.accountId, other.keys.OWNER.memberId]);
       expectUnauthorized(await withHeader(authorization(other.keys.OWNER)));
       await withHeader(authorization(other.keys.DEVELOPER)).expect(200);
@@ -202,12 +205,14 @@ describe('Authentication (SPEC §2)', () => {
   it('a stored ciphertext copied to another key’s row does not open there', async () => {
     const other = await seedAccount(t);
     const db = t.app.get(DataSource);
+    const asViewer = (apiSecret: string) => request(t.app.getHttpServer()).get(PLAN).set('Authorization', authorization({ apiKey: other.keys.VIEWER.apiKey, apiSecret }));
+    await asViewer(other.keys.VIEWER.apiSecret).expect(200);
     await db.query(`UPDATE api_keys SET secret_encrypted = (SELECT secret_encrypted FROM api_keys WHERE api_key = $1) WHERE api_key = $2`, [
       other.keys.MEMBER.apiKey,
       other.keys.VIEWER.apiKey,
     ]);
     // Signed with the secret the copied ciphertext holds, for the row it was copied into.
-    expectUnauthorized(await withHeader(authorization({ apiKey: other.keys.VIEWER.apiKey, apiSecret: other.keys.MEMBER.apiSecret })));
+    expectUnauthorized(await asViewer(other.keys.MEMBER.apiSecret));
   });
 });
 
@@ -295,8 +300,9 @@ describe('API keys (SPEC §3)', () => {
     const res = await account.as.DEVELOPER.delete(`${PATH}/${created.body.apiKey}`).expect(200);
     expect(res.body).toMatchObject({ apiKey: created.body.apiKey, dateRevoked: expect.any(String) });
     expectError(await account.as.OWNER.delete(`${PATH}/${stranger.keys.VIEWER.apiKey}`), 404, 'NotFound');
-    await stranger.as.VIEWER.get('/crm-core/v1/nothing').expect(404); // the stranger's key still works
+    await stranger.as.VIEWER.get(PLAN).expect(200);
     expectError(await account.as.OWNER.delete(`${PATH}/not-a-key`), 400, 'ValidationError');
     expectError(await account.as.DEVELOPER.delete(`${PATH}/${account.keys.OWNER.apiKey}`), 403, 'Forbidden');
+    await account.as.OWNER.get(PATH).expect(200);
   });
 });

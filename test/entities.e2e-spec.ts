@@ -102,9 +102,14 @@ describe('Entities (SPEC §5)', () => {
   });
 
   it('PATCH changes the given fields and dateUpdated; a slug clash is a 409', async () => {
-    const { body: a } = await account.as.OWNER.post(PATH, { name: 'A', slug: 'a' }).expect(201);
+    const { body: created } = await account.as.OWNER.post(PATH, { name: 'A', slug: 'a' }).expect(201);
     await account.as.OWNER.post(PATH, { name: 'B', slug: 'b' }).expect(201);
-    await new Promise((r) => setTimeout(r, 5));
+    // Made an hour ago, so that "later" does not depend on the clock ticking between two requests.
+    await t.app.get(DataSource).query(
+      `UPDATE entities SET date_created = date_created - interval '1 hour', date_updated = date_updated - interval '1 hour' WHERE account_id = $1 AND entity_id = $2`,
+      [account.accountId, created.entityId],
+    );
+    const { body: a } = await account.as.VIEWER.get(`${PATH}/${created.entityId}`).expect(200);
     const res = await account.as.OWNER.patch(`${PATH}/${a.entityId}`, { name: 'Alpha', description: 'first' }).expect(200);
     expect(res.body).toMatchObject({ entityId: a.entityId, name: 'Alpha', slug: 'a', description: 'first', dateCreated: a.dateCreated });
     expect(res.body.dateUpdated > a.dateUpdated).toBe(true);

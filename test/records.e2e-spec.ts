@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { DataSource } from 'typeorm';
 import { generateId } from '../src/common/ids/ids';
 import { AccountsService } from '../src/modules/accounts/accounts.service';
 import { createTestApp, type TestApp } from './utils/create-app';
@@ -154,16 +155,25 @@ describe('Records (SPEC §5)', () => {
     });
 
     it('sorts by each field in each direction and filters by keyword', async () => {
-      for (const name of ['delta', 'Alpha', 'charlie', 'bravo']) {
-        await createRecord(name);
-        await new Promise((r) => setTimeout(r, 3));
-      }
+      // Created in this order, updated in another, set in the database a second apart: the sorts
+      // do not depend on the clock ticking between requests, and dateUpdated is told from dateCreated.
+      const created = ['delta', 'Alpha', 'charlie', 'bravo'];
+      const updated = ['charlie', 'delta', 'bravo', 'Alpha'];
+      for (const name of created) await createRecord(name);
+      await t.app.get(DataSource).query(
+        `UPDATE records r SET date_created = timestamptz '2026-01-01T00:00:00Z' + c.ord * interval '1 second',
+                              date_updated = timestamptz '2026-02-01T00:00:00Z' + u.ord * interval '1 second'
+           FROM unnest($3::text[]) WITH ORDINALITY AS c (name, ord), unnest($4::text[]) WITH ORDINALITY AS u (name, ord)
+          WHERE r.account_id = $1 AND r.entity_id = $2 AND r.name = c.name AND r.name = u.name`,
+        [account.accountId, entityId, created, updated],
+      );
       const names = async (query: object) => (await account.as.VIEWER.get(PATH).query({ entityId, ...query }).expect(200)).body.data.map((r: { name: string }) => r.name);
       expect(await names({})).toEqual(['bravo', 'charlie', 'Alpha', 'delta']);
       expect(await names({ sortField: 'dateCreated', sortDirection: 'asc' })).toEqual(['delta', 'Alpha', 'charlie', 'bravo']);
       expect(await names({ sortField: 'name', sortDirection: 'ASC' })).toEqual(['Alpha', 'bravo', 'charlie', 'delta']);
       expect(await names({ sortField: 'name', sortDirection: 'DESC' })).toEqual(['delta', 'charlie', 'bravo', 'Alpha']);
-      expect(await names({ sortField: 'dateUpdated', sortDirection: 'DESC' })).toEqual(['bravo', 'charlie', 'Alpha', 'delta']);
+      expect(await names({ sortField: 'dateUpdated', sortDirection: 'DESC' })).toEqual(['Alpha', 'bravo', 'delta', 'charlie']);
+      expect(await names({ sortField: 'dateUpdated', sortDirection: 'ASC' })).toEqual(updated);
       expect(await names({ keyword: 'AL' })).toEqual(['Alpha']);
       expect(await names({ keyword: '_' })).toEqual([]);
     });

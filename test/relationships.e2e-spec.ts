@@ -9,6 +9,11 @@ import { signed } from './utils/signing';
 
 const PATH = '/crm-core/v1/relationships';
 const DUPLICATE = '동일한 관계가 이미 존재합니다.';
+/** The 409s of a cardinality, each naming the side that may hold only one link (not the duplicate's message). */
+const SOURCE_TAKEN = '관계 유형의 카디널리티에 따라 원본 레코드는 이 유형의 관계를 하나만 가질 수 있습니다.';
+const TARGET_TAKEN = '관계 유형의 카디널리티에 따라 대상 레코드는 이 유형의 관계를 하나만 가질 수 있습니다.';
+/** Metadata that jsonb reorders and that holds every JSON type: what is read back must equal what was sent. */
+const METADATA = { zeta: 1, a: { b: [1, 2.5, null] }, 이름: '홍길동', flag: false, note: '' };
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 describe('Relationships (SPEC §5, §6)', () => {
@@ -36,6 +41,8 @@ describe('Relationships (SPEC §5, §6)', () => {
     targetRecordId: target,
     ...extra,
   });
+  /** Lists answer in relationshipId order (their stable order, SPEC §1): expected as such, not as the order of the creates. */
+  const inIdOrder = (...ids: string[]) => [...ids].sort();
   const usage = async (who = account) => (await who.as.VIEWER.get('/crm-core/v1/plans/me').expect(200)).body.usage['relationships.max'];
   const setLimit = (who: SeededAccount, limit: 'relationships.max', value: number) => t.app.get(AccountsService).setLimit(who.accountId, limit, value);
 
@@ -75,12 +82,18 @@ describe('Relationships (SPEC §5, §6)', () => {
       expect(await usage()).toBe(1);
     });
 
-    it('metadata is {} when absent, and is answered as stored', async () => {
+    it('metadata is {} when absent, and otherwise answered as sent by the create, GET and both lists', async () => {
       const res = await account.as.MEMBER.post(PATH, link(await record(contact, 'a'), await record(company, 'b'))).expect(201);
       expect(res.body.metadata).toEqual({});
-      const withMetadata = await account.as.MEMBER.post(PATH, link(await record(contact, 'c'), await record(company, 'd'), { metadata: { zeta: 1, a: { b: [1, 2] } } })).expect(201);
-      const read = await account.as.VIEWER.get(`${PATH}/${withMetadata.body.relationshipId}`).expect(200);
-      expect(JSON.stringify(withMetadata.body.metadata)).toBe(JSON.stringify(read.body.metadata));
+      expect((await account.as.VIEWER.get(`${PATH}/${res.body.relationshipId}`).expect(200)).body.metadata).toEqual({});
+      const kim = await record(contact, 'Kim');
+      const created = await account.as.MEMBER.post(PATH, link(kim, await record(company, 'Acme'), { metadata: METADATA })).expect(201);
+      expect(created.body.metadata).toEqual(METADATA);
+      expect((await account.as.VIEWER.get(`${PATH}/${created.body.relationshipId}`).expect(200)).body.metadata).toEqual(METADATA);
+      const listed = await account.as.VIEWER.get(`${PATH}/list`).query({ recordId: kim }).expect(200);
+      expect(listed.body.data.map((r: { metadata: object }) => r.metadata)).toEqual([METADATA]);
+      const byType = await account.as.VIEWER.get(`${PATH}/type/${worksAt}`).expect(200);
+      expect(byType.body.find((r: { relationshipId: string }) => r.relationshipId === created.body.relationshipId).metadata).toEqual(METADATA);
     });
 
     it('a request in the reverse of the type’s direction is stored normalized, and read back normalized', async () => {
@@ -230,28 +243,32 @@ describe('Relationships (SPEC §5, §6)', () => {
       const clients = [signed(t.app.getHttpServer(), account.keys.MEMBER), signed(second.app.getHttpServer(), account.keys.MEMBER)];
       const results = await Promise.all(people.map((p, i) => clients[i % 2].post(PATH, link(p, acme, { relationshipTypeId: ceo }))));
       expect(results.filter((r) => r.status === 201)).toHaveLength(1);
-      for (const r of results.filter((r) => r.status !== 201)) expectError(r, 409, 'Conflict');
+      // Ten people, one company: every loser finds the company's one slot taken.
+      for (const r of results.filter((r) => r.status !== 201)) expectError(r, 409, 'Conflict', TARGET_TAKEN);
       expect(await usage()).toBe(1);
     });
   });
 
   describe('cardinality', () => {
+    const created = { status: 201 };
+    const sourceTaken = { status: 409, errorCode: 'Conflict', errorMessage: SOURCE_TAKEN };
+    const targetTaken = { status: 409, errorCode: 'Conflict', errorMessage: TARGET_TAKEN };
     it.each([
-      ['ONE_TO_MANY', 'a source may link many targets, a target only one source', [201, 201, 409]],
-      ['MANY_TO_ONE', 'a source links only one target, a target many sources', [201, 409, 201]],
-      ['ONE_TO_ONE', 'one link each way', [201, 409, 409]],
-      ['MANY_TO_MANY', 'anything but duplicates', [201, 201, 201]],
-    ])('%s: %s', async (cardinality, _label, expected) => {
+      ['ONE_TO_MANY', 'a source may link many targets, a target only one source', [created, created, targetTaken]],
+      ['MANY_TO_ONE', 'a source links only one target, a target many sources', [created, sourceTaken, created]],
+      ['ONE_TO_ONE', 'one link each way', [created, sourceTaken, targetTaken]],
+      ['MANY_TO_MANY', 'anything but duplicates', [created, created, created]],
+    ])('%s: %s; the same link again is the duplicate’s 409, not the cardinality’s', async (cardinality, _label, expected) => {
       const typeId = await type({ name: cardinality, sourceEntityId: contact, targetEntityId: company, cardinality });
       const [s1, s2] = await records(contact, 2, 's');
       const t1 = await record(company, 't1');
       const t2 = await record(company, 't2');
-      const statuses = [
-        (await account.as.MEMBER.post(PATH, link(s1, t1, { relationshipTypeId: typeId }))).status,
-        (await account.as.MEMBER.post(PATH, link(s1, t2, { relationshipTypeId: typeId }))).status,
-        (await account.as.MEMBER.post(PATH, link(s2, t1, { relationshipTypeId: typeId }))).status,
-      ];
-      expect(statuses).toEqual(expected);
+      const answers = [];
+      for (const [source, target] of [[s1, t1], [s1, t2], [s2, t1]]) {
+        const res = await account.as.MEMBER.post(PATH, link(source, target, { relationshipTypeId: typeId }));
+        answers.push(res.status === 201 ? { status: 201 } : { status: res.status, ...res.body });
+      }
+      expect(answers).toEqual(expected);
       expectError(await account.as.MEMBER.post(PATH, link(s1, t1, { relationshipTypeId: typeId })), 409, 'Conflict', DUPLICATE);
     });
   });
@@ -296,14 +313,14 @@ describe('Relationships (SPEC §5, §6)', () => {
       ).body.relationshipId;
       const ids = async (query: object, path = `${PATH}/list`) =>
         (await account.as.VIEWER.get(path).query(query).expect(200)).body.data.map((r: { relationshipId: string }) => r.relationshipId);
-      expect(await ids({})).toEqual([r1, r2, r3]);
-      expect(await ids({}, PATH)).toEqual([r1, r2, r3]);
+      expect(await ids({})).toEqual(inIdOrder(r1, r2, r3));
+      expect(await ids({}, PATH)).toEqual(inIdOrder(r1, r2, r3));
       expect(await ids({ relationshipTypeId: knows })).toEqual([r3]);
-      expect(await ids({ entityId: company })).toEqual([r1, r2]);
-      expect(await ids({ entityId: contact })).toEqual([r1, r2, r3]);
-      expect(await ids({ recordId: kim })).toEqual([r1, r3]);
+      expect(await ids({ entityId: company })).toEqual(inIdOrder(r1, r2));
+      expect(await ids({ entityId: contact })).toEqual(inIdOrder(r1, r2, r3));
+      expect(await ids({ recordId: kim })).toEqual(inIdOrder(r1, r3));
       expect(await ids({ recordId: kim, entityId: company })).toEqual([r1]);
-      expect(await ids({ sourceRecordId: lee })).toEqual([r2, r3]);
+      expect(await ids({ sourceRecordId: lee })).toEqual(inIdOrder(r2, r3));
       expect(await ids({ targetRecordId: kim })).toEqual([r3]);
       expect(await ids({ recordId: acme, sourceRecordId: kim })).toEqual([r1]);
       expectError(await account.as.VIEWER.get(`${PATH}/list`).query({ recordId: 'x' }), 400, 'ValidationError');
@@ -333,10 +350,14 @@ describe('Relationships (SPEC §5, §6)', () => {
   });
 
   describe('PATCH and DELETE', () => {
-    it('PATCH replaces metadata whole; source and target cannot change', async () => {
+    it('PATCH replaces metadata whole, as GET and the lists then answer it; source and target cannot change', async () => {
       const rel = (await account.as.MEMBER.post(PATH, link(await record(contact, 'Kim'), await record(company, 'Acme'), { metadata: { a: 1, b: 2 } })).expect(201)).body;
-      const res = await account.as.MEMBER.patch(`${PATH}/${rel.relationshipId}`, { metadata: { c: 3 } }).expect(200);
-      expect(res.body).toMatchObject({ metadata: { c: 3 }, sourceRecordId: rel.sourceRecordId, targetRecordId: rel.targetRecordId });
+      const res = await account.as.MEMBER.patch(`${PATH}/${rel.relationshipId}`, { metadata: METADATA }).expect(200);
+      expect(res.body).toEqual({ ...rel, metadata: METADATA, dateUpdated: expect.stringMatching(ISO) });
+      expect((await account.as.VIEWER.get(`${PATH}/${rel.relationshipId}`).expect(200)).body).toEqual(res.body);
+      const listed = await account.as.VIEWER.get(`${PATH}/list`).query({ recordId: rel.sourceRecordId }).expect(200);
+      expect(listed.body.data.map((r: { metadata: object }) => r.metadata)).toEqual([METADATA]);
+      expect((await account.as.MEMBER.patch(`${PATH}/${rel.relationshipId}`, { metadata: {} }).expect(200)).body.metadata).toEqual({});
       expectError(await account.as.MEMBER.patch(`${PATH}/${rel.relationshipId}`, { metadata: { c: 3 }, sourceRecordId: generateId('record') }), 400, 'ValidationError');
       expectError(await account.as.MEMBER.patch(`${PATH}/${rel.relationshipId}`, {}), 400, 'ValidationError');
       expectError(await account.as.VIEWER.patch(`${PATH}/${rel.relationshipId}`, { metadata: {} }), 403, 'Forbidden');
@@ -395,6 +416,13 @@ describe('Relationships (SPEC §5, §6)', () => {
       expect(res.body.created).toBe(9997);
       expect(res.body.skipped).toBe(3);
       expect(res.body.relationshipIds).toHaveLength(9997);
+      const oneCreated = await account.as.VIEWER.get(`${PATH}/${res.body.relationshipIds[0]}`).expect(200);
+      expect(oneCreated.body.metadata).toEqual({ source: 'import' });
+      const page = await account.as.VIEWER.get(`${PATH}/list`).query({ limit: 100 }).expect(200);
+      const metadataOf = Object.fromEntries(page.body.data.map((r: { relationshipId: string; metadata: object }) => [r.relationshipId, r.metadata]));
+      const listedCreated = res.body.relationshipIds.filter((id: string) => id in metadataOf);
+      expect(listedCreated.length).toBeGreaterThan(0);
+      for (const id of listedCreated) expect(metadataOf[id]).toEqual({ source: 'import' });
       expect(await usage()).toBe(10000);
       const [{ n }] = await t.app.get(DataSource).query('SELECT count(*)::int AS n FROM relationships WHERE account_id = $1', [account.accountId]);
       expect(n).toBe(10000);
@@ -410,10 +438,13 @@ describe('Relationships (SPEC §5, §6)', () => {
         sourceRecordIds: [acme],
         targetEntityId: contact,
         targetRecordIds: [a, b],
+        metadata: METADATA,
       }).expect(201);
       expect(reversed.body).toMatchObject({ created: 2, skipped: 0 });
       const stored = await account.as.VIEWER.get(`${PATH}/list`).query({ relationshipTypeId: worksAt }).expect(200);
-      for (const r of stored.body.data) expect(r).toMatchObject({ sourceEntityId: contact, targetRecordId: acme });
+      expect(stored.body.data.map((r: { relationshipId: string }) => r.relationshipId)).toEqual(inIdOrder(...reversed.body.relationshipIds));
+      for (const r of stored.body.data) expect(r).toMatchObject({ sourceEntityId: contact, targetEntityId: company, targetRecordId: acme, metadata: METADATA });
+      expect(stored.body.data.map((r: { sourceRecordId: string }) => r.sourceRecordId).sort()).toEqual([a, b].sort());
       const selfish = await account.as.MEMBER.post(`${PATH}/bulk`, {
         relationshipTypeId: knows,
         sourceEntityId: contact,
@@ -446,7 +477,7 @@ describe('Relationships (SPEC §5, §6)', () => {
       expectError(await account.as.MEMBER.post(`${PATH}/bulk`, { ...base, sourceRecordIds: [kim], targetRecordIds: [acme, kim] }), 400, 'BadRequest');
       const ceo = await type({ name: 'ceo', sourceEntityId: contact, targetEntityId: company, cardinality: 'ONE_TO_ONE' });
       const lee = await record(contact, 'Lee');
-      expectError(await account.as.MEMBER.post(`${PATH}/bulk`, { ...base, relationshipTypeId: ceo, sourceRecordIds: [kim, lee], targetRecordIds: [acme] }), 409, 'Conflict');
+      expectError(await account.as.MEMBER.post(`${PATH}/bulk`, { ...base, relationshipTypeId: ceo, sourceRecordIds: [kim, lee], targetRecordIds: [acme] }), 409, 'Conflict', TARGET_TAKEN);
       expect(await usage()).toBe(0);
     });
   });

@@ -2,6 +2,7 @@ import * as http from 'node:http';
 import { Client } from 'pg';
 import { generateId } from '../../src/common/ids/ids';
 import { authorization } from '../utils/signing';
+import { TableWriteGate } from '../utils/table-write-gate';
 import { createTestDatabase } from '../utils/test-database';
 import {
   countByStatus,
@@ -36,15 +37,6 @@ async function within<T>(promise: Promise<T>, ms: number, fallback: T): Promise<
   }
 }
 
-/** Backends of this database blocked on a lock at an INSERT into relationships: the held bulk creates. */
-async function insertsWaitingOnLock(db: Client): Promise<number> {
-  const { rows } = await db.query<{ n: string }>(
-    `SELECT count(*) AS n FROM pg_stat_activity
-      WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO relationships%'`,
-  );
-  return Number(rows[0].n);
-}
-
 interface InFlight {
   kind: 'bulk' | 'get';
   expected: number;
@@ -59,7 +51,7 @@ describe('Graceful shutdown of one instance under load, the other serving on', (
   let account: AccountWithKey;
   let typeId: string;
   let db: Client;
-  let gate: Client;
+  let gate: TableWriteGate;
 
   let inFlight: InFlight[] = [];
   let sentBeforeSignal = 0;
@@ -110,10 +102,7 @@ describe('Graceful shutdown of one instance under load, the other serving on', (
 
     // The bulk creates are held in flight by a lock on the relationships table, not by luck: each
     // one waits on it at its INSERT until the test lets go, after SIGTERM. Reads are not blocked.
-    gate = new Client({ connectionString: databaseUrl });
-    await gate.connect();
-    await gate.query('BEGIN');
-    await gate.query('LOCK TABLE relationships IN EXCLUSIVE MODE');
+    gate = await TableWriteGate.close(databaseUrl, 'relationships');
 
     // 30 requests on A, each on a connection of its own: 6 bulk creates of 2,000 pairs, 24 reads.
     let sent = 0;
@@ -142,10 +131,7 @@ describe('Graceful shutdown of one instance under load, the other serving on', (
     // that is no request in flight but one a load balancer must stop sending before SIGTERM.
     for (let i = 0; i < 500 && sent < requests.length; i++) await sleep(10);
     acceptedBeforeSignal = await waitUntilAccepted(a.port, 5000);
-    for (let i = 0; i < 500 && bulksWaitingOnLockAtSignal < BULKS; i++) {
-      bulksWaitingOnLockAtSignal = await insertsWaitingOnLock(db);
-      if (bulksWaitingOnLockAtSignal < BULKS) await sleep(10);
-    }
+    bulksWaitingOnLockAtSignal = await gate.waitForWriters(BULKS, 5000);
     sentBeforeSignal = sent;
     pendingAtSignal = requests.length - done;
     bulksPendingAtSignal = BULKS - bulksDone;
@@ -154,7 +140,7 @@ describe('Graceful shutdown of one instance under load, the other serving on', (
     a.kill('SIGTERM');
     await sleep(HELD_AFTER_SIGNAL_MS);
     runningWhenReleased = a.exitStatus() === null;
-    await gate.query('COMMIT');
+    await gate.release();
     exit = await within(a.exited, 30_000, { code: null, signal: null });
     exitedAt = Date.now();
     const outcomes = await Promise.all(requests.map((r) => r.promise));
