@@ -10,7 +10,7 @@ import { loadConfig } from '../config/app-config';
 import { resolveDatabase } from '../database/resolve-database';
 import { AccountsService } from '../modules/accounts/accounts.service';
 import { ApiKeysService } from '../modules/api-keys/api-keys.service';
-import { LIMIT_NAMES, TIERS, type LimitName, type Tier } from '../modules/plans/plan';
+import { LIMIT_NAMES, TIERS, type LimitName, type Tier } from '../common/quota/limits';
 
 /** A failure the operator can fix: its message is printed as is, exit code 1. */
 class UsageError extends Error {}

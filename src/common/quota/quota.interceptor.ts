@@ -4,7 +4,7 @@ import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import type { Request } from 'express';
 import { from, lastValueFrom, type Observable } from 'rxjs';
-import type { LimitName } from '../../modules/plans/plan';
+import type { LimitName } from './limits';
 import { QuotaService } from './quota.service';
 
 export interface QuotaUse {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
-import type { LimitName } from '../../modules/plans/plan';
+import type { LimitName } from './limits';
 
 /**
  * How to count each limit's real usage from the rows: SQL taking the account as $1 and answering

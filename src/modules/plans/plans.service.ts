@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { LIMIT_NAMES, type LimitName, type Tier } from './plan';
+import { LIMIT_NAMES, type LimitName, type Tier } from '../../common/quota/limits';
 
 export interface PlanUsage {
   tier: Tier;
