@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { In } from 'typeorm';
@@ -31,12 +31,28 @@ const SORT_COLUMNS = { dateCreated: 'r.dateCreated', dateUpdated: 'r.dateUpdated
 /** Runs inside the transaction that removes records for good, before they go. */
 export type PermanentRemovalHook = (accountId: string, recordIds: string[]) => Promise<void>;
 
+/** A record and the entity a link claims for it. */
+export interface RecordClaim {
+  recordId: string;
+  entityId: string;
+}
+
+/**
+ * Why a claimed record cannot be linked, as `crm_lock_linkable_records` (migration
+ * RecordsForOtherModules) decides it: NOT_FOUND (not in the account, or in the trash) or
+ * WRONG_ENTITY (not of the entity claimed for it).
+ */
+export interface LinkProblem {
+  record_id: string;
+  problem: 'NOT_FOUND' | 'WRONG_ENTITY';
+}
+
 /**
  * Records and their trash. `records.max` counts records outside the trash: trashing frees a unit,
  * restoring takes one back (403 QuotaExceeded when the plan is full), both in the same transaction.
  */
 @Injectable()
-export class RecordsService {
+export class RecordsService implements OnModuleInit {
   private readonly removalHooks: PermanentRemovalHook[] = [];
 
   constructor(
@@ -46,6 +62,10 @@ export class RecordsService {
     private readonly properties: PropertiesService,
     private readonly quota: QuotaService,
   ) {}
+
+  onModuleInit(): void {
+    this.properties.onRemoval((accountId, entityId, propertyId) => this.removePropertyValues(accountId, entityId, propertyId));
+  }
 
   /** Lets a module that links to records clean up (and free its quota) when records are removed for good. */
   onPermanentRemoval(hook: PermanentRemovalHook): void {
@@ -87,6 +107,24 @@ export class RecordsService {
   async assertExist(accountId: string, recordIds: string[]): Promise<void> {
     const unique = [...new Set(recordIds)];
     if ((await this.records.count(accountId, { recordId: In(unique) })) !== unique.length) throw errors.notFound(NOT_FOUND);
+  }
+
+  /**
+   * Locks the claimed records FOR SHARE until the caller's transaction ends (a concurrent trash or
+   * permanent delete waits for it) and throws unless each may be linked (see LinkProblem).
+   */
+  async lockLinkable(accountId: string, claims: RecordClaim[]): Promise<void> {
+    const problems: (LinkProblem | { problem: null })[] = await this.txHost.tx.query(
+      `SELECT record_id, problem FROM crm_lock_linkable_records($1, $2::varchar[], $3::varchar[])`,
+      [accountId, claims.map((c) => c.recordId), claims.map((c) => c.entityId)],
+    );
+    this.assertLinkable(problems.filter((p): p is LinkProblem => p.problem !== null));
+  }
+
+  /** SPEC §6's order: a record missing or in the trash (404) before one of another entity (400). */
+  assertLinkable(problems: LinkProblem[]): void {
+    if (problems.some((p) => p.problem === 'NOT_FOUND')) throw errors.notFound(NOT_FOUND);
+    if (problems.length > 0) throw errors.badRequest('레코드가 지정한 엔티티에 속하지 않습니다.');
   }
 
   /** A record, also from the trash (with `isDeleted: true`). */
@@ -159,6 +197,16 @@ export class RecordsService {
       .orderBy('r.recordId')
       .setLock('pessimistic_write')
       .getMany();
+  }
+
+  /** A deleted property's values leave the entity's records (locked in ID order, like bulk operations). */
+  private async removePropertyValues(accountId: string, entityId: string, propertyId: string): Promise<void> {
+    await this.txHost.tx.query(
+      `WITH locked AS (
+         SELECT record_id FROM records WHERE account_id = $1 AND entity_id = $2 AND data ? $3 ORDER BY record_id FOR UPDATE)
+       UPDATE records r SET data = r.data - $3 FROM locked WHERE r.account_id = $1 AND r.record_id = locked.record_id`,
+      [accountId, entityId, propertyId],
+    );
   }
 
   /** Answers the IDs that changed. */
