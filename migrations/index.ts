@@ -5,6 +5,7 @@ import { CreateRelationships1764320300000 } from './1764320300000-CreateRelation
 import { ApplyQuotaAtCommit1764320400000 } from './1764320400000-ApplyQuotaAtCommit';
 import { HotPathFunctions1764320500000 } from './1764320500000-HotPathFunctions';
 import { RecordsForOtherModules1764320600000 } from './1764320600000-RecordsForOtherModules';
+import { EffectiveLimits1764320700000 } from './1764320700000-EffectiveLimits';
 
 /** Every migration, oldest first. A new migration is one more line here. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   ApplyQuotaAtCommit1764320400000,
   HotPathFunctions1764320500000,
   RecordsForOtherModules1764320600000,
+  EffectiveLimits1764320700000,
 ];

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { ClsService } from 'nestjs-cls';
 import type { LimitName } from './limits';
 
 /**
@@ -8,6 +9,8 @@ import type { LimitName } from './limits';
  * `scope_id` ('' for account-wide limits, else the entity) and `n`. Each module registers its own.
  */
 const USAGE_COUNTS = new Map<LimitName, string>();
+
+const STATEMENT_LIMIT = 'crm:quota:statement-limit';
 
 export function registerUsageCount(limit: LimitName, sql: string): void {
   USAGE_COUNTS.set(limit, sql);
@@ -29,7 +32,25 @@ export interface UsageDrift {
  */
 @Injectable()
 export class QuotaService {
-  constructor(private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>) {}
+  constructor(
+    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
+    private readonly cls: ClsService,
+  ) {}
+
+  /** The request's route declared @QuotaInStatement(limit): its statement is to take that limit. */
+  meterInStatement(limit: LimitName): void {
+    this.cls.set(STATEMENT_LIMIT, limit);
+  }
+
+  /**
+   * The limit a statement that records its own quota intent takes: the one its route declared with
+   * @QuotaInStatement(). Throws on a route that declared none, so that no create goes unmetered.
+   */
+  limitForStatement(): LimitName {
+    const limit = this.cls.isActive() ? this.cls.get<LimitName | undefined>(STATEMENT_LIMIT) : undefined;
+    if (!limit) throw new Error('a statement that records its own quota intent runs on a route without @QuotaInStatement()');
+    return limit;
+  }
 
   /** Takes `amount` of the limit at commit, or the commit fails with 403 QuotaExceeded and nothing is written. */
   async consume(accountId: string, limit: LimitName, scopeId: string, amount: number): Promise<void> {
@@ -53,6 +74,15 @@ export class QuotaService {
       scopeId,
       amount,
     ]);
+  }
+
+  /** What the account uses of each limit, per scope, leaving out what is at zero. */
+  async usage(accountId: string): Promise<{ limit: LimitName; scopeId: string; amount: number }[]> {
+    const rows: { limit_name: LimitName; scope_id: string; used: string }[] = await this.txHost.tx.query(
+      `SELECT limit_name, scope_id, used FROM account_usage WHERE account_id = $1 AND used > 0 ORDER BY limit_name, scope_id`,
+      [accountId],
+    );
+    return rows.map((r) => ({ limit: r.limit_name, scopeId: r.scope_id, amount: Number(r.used) }));
   }
 
   /**
