@@ -6,6 +6,7 @@ import { ApplyQuotaAtCommit1764320400000 } from './1764320400000-ApplyQuotaAtCom
 import { HotPathFunctions1764320500000 } from './1764320500000-HotPathFunctions';
 import { RecordsForOtherModules1764320600000 } from './1764320600000-RecordsForOtherModules';
 import { EffectiveLimits1764320700000 } from './1764320700000-EffectiveLimits';
+import { RelationshipCreateOnlyInserts1764320800000 } from './1764320800000-RelationshipCreateOnlyInserts';
 
 /** Every migration, oldest first. A new migration is one more line here. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   HotPathFunctions1764320500000,
   RecordsForOtherModules1764320600000,
   EffectiveLimits1764320700000,
+  RelationshipCreateOnlyInserts1764320800000,
 ];
