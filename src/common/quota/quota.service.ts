@@ -10,11 +10,12 @@ import type { LimitName } from './limits';
  */
 const USAGE_COUNTS = new Map<LimitName, string>();
 
-const STATEMENT_LIMIT = 'crm:quota:statement-limit';
-
 export function registerUsageCount(limit: LimitName, sql: string): void {
   USAGE_COUNTS.set(limit, sql);
 }
+
+/** Where the interceptor leaves the limit a route's @QuotaInStatement() declares, for the request. */
+const STATEMENT_LIMIT = 'crm:quota:statement-limit';
 
 export interface UsageDrift {
   limit: LimitName;

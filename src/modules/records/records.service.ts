@@ -42,10 +42,7 @@ export interface RecordClaim {
  * RecordsForOtherModules) decides it: NOT_FOUND (not in the account, or in the trash) or
  * WRONG_ENTITY (not of the entity claimed for it).
  */
-export interface LinkProblem {
-  record_id: string;
-  problem: 'NOT_FOUND' | 'WRONG_ENTITY';
-}
+export type LinkProblem = 'NOT_FOUND' | 'WRONG_ENTITY';
 
 /**
  * Records and their trash. `records.max` counts records outside the trash: trashing frees a unit,
@@ -114,16 +111,16 @@ export class RecordsService implements OnModuleInit {
    * permanent delete waits for it) and throws unless each may be linked (see LinkProblem).
    */
   async lockLinkable(accountId: string, claims: RecordClaim[]): Promise<void> {
-    const problems: (LinkProblem | { problem: null })[] = await this.txHost.tx.query(
-      `SELECT record_id, problem FROM crm_lock_linkable_records($1, $2::varchar[], $3::varchar[])`,
+    const rows: { problem: LinkProblem }[] = await this.txHost.tx.query(
+      `SELECT problem FROM crm_lock_linkable_records($1, $2::varchar[], $3::varchar[]) WHERE problem IS NOT NULL`,
       [accountId, claims.map((c) => c.recordId), claims.map((c) => c.entityId)],
     );
-    this.assertLinkable(problems.filter((p): p is LinkProblem => p.problem !== null));
+    this.assertLinkable(rows.map((r) => r.problem));
   }
 
   /** SPEC §6's order: a record missing or in the trash (404) before one of another entity (400). */
   assertLinkable(problems: LinkProblem[]): void {
-    if (problems.some((p) => p.problem === 'NOT_FOUND')) throw errors.notFound(NOT_FOUND);
+    if (problems.includes('NOT_FOUND')) throw errors.notFound(NOT_FOUND);
     if (problems.length > 0) throw errors.badRequest('레코드가 지정한 엔티티에 속하지 않습니다.');
   }
 

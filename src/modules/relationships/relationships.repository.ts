@@ -79,7 +79,7 @@ export class RelationshipsRepository {
    */
   async insertOne(accountId: string, relationship: NewRelationship, limit: LimitName): Promise<{ created: RelationshipEntity } | { problems: LinkProblem[] }> {
     const r = relationship;
-    const [{ record_problems, created_relationship }]: { record_problems: LinkProblem[] | null; created_relationship: RelationshipRow | null }[] =
+    const [{ record_problems, created_relationship }]: { record_problems: { problem: LinkProblem }[] | null; created_relationship: RelationshipRow | null }[] =
       await this.txHost.tx.query(
         `SELECT record_problems, created_relationship FROM crm_insert_relationship($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11)`,
         [
@@ -96,7 +96,7 @@ export class RelationshipsRepository {
           limit,
         ],
       );
-    return created_relationship ? { created: toEntity(created_relationship) } : { problems: record_problems ?? [] };
+    return created_relationship ? { created: toEntity(created_relationship) } : { problems: (record_problems ?? []).map((r) => r.problem) };
   }
 
   /** Every pair in one statement; pairs that already exist are skipped. Answers the IDs inserted. */
