@@ -21,6 +21,7 @@ import {
 } from './dto/record.dto';
 import { compactData, findDataProblem, mergeData, type RecordData } from './record-data';
 import { RecordEntity } from './record.entity';
+import { RecordsRepository } from './records.repository';
 
 registerUsageCount('records.max', `SELECT '' AS scope_id, count(*) AS n FROM records WHERE account_id = $1 AND NOT is_deleted`);
 
@@ -55,13 +56,15 @@ export class RecordsService implements OnModuleInit {
   constructor(
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
     @InjectScopedRepository(RecordEntity) private readonly records: AccountScopedRepository<RecordEntity>,
+    private readonly repository: RecordsRepository,
     private readonly entities: EntitiesService,
     private readonly properties: PropertiesService,
     private readonly quota: QuotaService,
   ) {}
 
   onModuleInit(): void {
-    this.properties.onRemoval((accountId, entityId, propertyId) => this.removePropertyValues(accountId, entityId, propertyId));
+    // A deleted property's values leave the entity's records, in the property's transaction.
+    this.properties.onRemoval((accountId, entityId, propertyId) => this.repository.removePropertyValues(accountId, entityId, propertyId));
   }
 
   /** Lets a module that links to records clean up (and free its quota) when records are removed for good. */
@@ -111,11 +114,7 @@ export class RecordsService implements OnModuleInit {
    * permanent delete waits for it) and throws unless each may be linked (see LinkProblem).
    */
   async lockLinkable(accountId: string, claims: RecordClaim[]): Promise<void> {
-    const rows: { problem: LinkProblem }[] = await this.txHost.tx.query(
-      `SELECT problem FROM crm_lock_linkable_records($1, $2::varchar[], $3::varchar[]) WHERE problem IS NOT NULL`,
-      [accountId, claims.map((c) => c.recordId), claims.map((c) => c.entityId)],
-    );
-    this.assertLinkable(rows.map((r) => r.problem));
+    this.assertLinkable(await this.repository.lockLinkable(accountId, claims));
   }
 
   /** SPEC §6's order: a record missing or in the trash (404) before one of another entity (400). */
@@ -194,16 +193,6 @@ export class RecordsService implements OnModuleInit {
       .orderBy('r.recordId')
       .setLock('pessimistic_write')
       .getMany();
-  }
-
-  /** A deleted property's values leave the entity's records (locked in ID order, like bulk operations). */
-  private async removePropertyValues(accountId: string, entityId: string, propertyId: string): Promise<void> {
-    await this.txHost.tx.query(
-      `WITH locked AS (
-         SELECT record_id FROM records WHERE account_id = $1 AND entity_id = $2 AND data ? $3 ORDER BY record_id FOR UPDATE)
-       UPDATE records r SET data = r.data - $3 FROM locked WHERE r.account_id = $1 AND r.record_id = locked.record_id`,
-      [accountId, entityId, propertyId],
-    );
   }
 
   /** Answers the IDs that changed. */
