@@ -4,6 +4,9 @@ import { CreatePropertiesAndRecords1764320200000 } from './1764320200000-CreateP
 import { CreateRelationships1764320300000 } from './1764320300000-CreateRelationships';
 import { ApplyQuotaAtCommit1764320400000 } from './1764320400000-ApplyQuotaAtCommit';
 import { HotPathFunctions1764320500000 } from './1764320500000-HotPathFunctions';
+import { RecordsForOtherModules1764320600000 } from './1764320600000-RecordsForOtherModules';
+import { EffectiveLimits1764320700000 } from './1764320700000-EffectiveLimits';
+import { RelationshipCreateOnlyInserts1764320800000 } from './1764320800000-RelationshipCreateOnlyInserts';
 
 /** Every migration, oldest first. A new migration is one more line here. */
 export const MIGRATIONS = [
@@ -13,4 +16,7 @@ export const MIGRATIONS = [
   CreateRelationships1764320300000,
   ApplyQuotaAtCommit1764320400000,
   HotPathFunctions1764320500000,
+  RecordsForOtherModules1764320600000,
+  EffectiveLimits1764320700000,
+  RelationshipCreateOnlyInserts1764320800000,
 ];

@@ -11,7 +11,7 @@ import { resolveDatabase, type ResolvedDatabase } from '../database/resolve-data
 import { AccountsService } from '../modules/accounts/accounts.service';
 import { ApiKeysService } from '../modules/api-keys/api-keys.service';
 import { failureMessage } from './failure-message';
-import { LIMIT_NAMES, TIERS, type LimitName, type Tier } from '../modules/plans/plan';
+import { LIMIT_NAMES, TIERS, type LimitName, type Tier } from '../common/quota/limits';
 
 /** A failure the operator can fix: its message is printed as is, exit code 1. */
 class UsageError extends Error {}

@@ -1,6 +1,6 @@
 import type { Role } from '../../src/common/auth/roles';
 import { AccountsService, type IssuedCredentials } from '../../src/modules/accounts/accounts.service';
-import type { Tier } from '../../src/modules/plans/plan';
+import type { Tier } from '../../src/common/quota/limits';
 import type { TestApp } from './create-app';
 import { signed, type SignedClient } from './signing';
 

@@ -4,7 +4,7 @@ import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import type { Request } from 'express';
 import { from, lastValueFrom, type Observable } from 'rxjs';
-import type { LimitName } from '../../modules/plans/plan';
+import type { LimitName } from './limits';
 import { QuotaService } from './quota.service';
 
 export interface QuotaUse {
@@ -34,6 +34,8 @@ export const Quota = (limit: LimitName, usage: QuotaSpec['usage'] = () => [{ sco
  * Meters a create whose service writes the rows and records their quota intent (an INSERT into
  * quota_intents) in one statement: a single statement is atomic and applies the intent when it
  * commits, so no transaction is opened around the handler, saving the START and COMMIT round trips.
+ * The interceptor hands the declared limit to the statement (`QuotaService.limitForStatement()`),
+ * so the decorator is what decides which limit is taken.
  */
 export const QuotaInStatement = (limit: LimitName) => SetMetadata(QUOTA, { limit } satisfies QuotaSpec);
 
@@ -47,7 +49,11 @@ export class QuotaInterceptor implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const spec = this.reflector.get<QuotaSpec | undefined>(QUOTA, context.getHandler());
-    if (!spec?.usage) return next.handle();
+    if (!spec) return next.handle();
+    if (!spec.usage) {
+      this.quota.meterInStatement(spec.limit);
+      return next.handle();
+    }
     const usage = spec.usage;
     const caller = context.switchToHttp().getRequest<Request>().caller;
     if (!caller) throw new Error('@Quota() on a route without authentication');

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
-import type { LimitName } from '../../modules/plans/plan';
+import { ClsService } from 'nestjs-cls';
+import type { LimitName } from './limits';
 
 /**
  * How to count each limit's real usage from the rows: SQL taking the account as $1 and answering
@@ -12,6 +13,9 @@ const USAGE_COUNTS = new Map<LimitName, string>();
 export function registerUsageCount(limit: LimitName, sql: string): void {
   USAGE_COUNTS.set(limit, sql);
 }
+
+/** Where the interceptor leaves the limit a route's @QuotaInStatement() declares, for the request. */
+const STATEMENT_LIMIT = 'crm:quota:statement-limit';
 
 export interface UsageDrift {
   limit: LimitName;
@@ -29,7 +33,25 @@ export interface UsageDrift {
  */
 @Injectable()
 export class QuotaService {
-  constructor(private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>) {}
+  constructor(
+    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
+    private readonly cls: ClsService,
+  ) {}
+
+  /** The request's route declared @QuotaInStatement(limit): its statement is to take that limit. */
+  meterInStatement(limit: LimitName): void {
+    this.cls.set(STATEMENT_LIMIT, limit);
+  }
+
+  /**
+   * The limit a statement that records its own quota intent takes: the one its route declared with
+   * @QuotaInStatement(). Throws on a route that declared none, so that no create goes unmetered.
+   */
+  limitForStatement(): LimitName {
+    const limit = this.cls.isActive() ? this.cls.get<LimitName | undefined>(STATEMENT_LIMIT) : undefined;
+    if (!limit) throw new Error('a statement that records its own quota intent runs on a route without @QuotaInStatement()');
+    return limit;
+  }
 
   /** Takes `amount` of the limit at commit, or the commit fails with 403 QuotaExceeded and nothing is written. */
   async consume(accountId: string, limit: LimitName, scopeId: string, amount: number): Promise<void> {
@@ -53,6 +75,15 @@ export class QuotaService {
       scopeId,
       amount,
     ]);
+  }
+
+  /** What the account uses of each limit, per scope, leaving out what is at zero. */
+  async usage(accountId: string): Promise<{ limit: LimitName; scopeId: string; amount: number }[]> {
+    const rows: { limit_name: LimitName; scope_id: string; used: string }[] = await this.txHost.tx.query(
+      `SELECT limit_name, scope_id, used FROM account_usage WHERE account_id = $1 AND used > 0 ORDER BY limit_name, scope_id`,
+      [accountId],
+    );
+    return rows.map((r) => ({ limit: r.limit_name, scopeId: r.scope_id, amount: Number(r.used) }));
   }
 
   /**

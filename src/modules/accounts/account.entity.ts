@@ -1,6 +1,6 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { DateCreatedColumn, DateUpdatedColumn } from '../../common/persistence/columns';
-import type { Tier } from '../plans/plan';
+import type { Tier } from '../../common/quota/limits';
 
 export type AccountStatus = 'ACTIVE' | 'DISABLED';
 

@@ -7,7 +7,7 @@ import type { Role } from '../../common/auth/roles';
 import { generateId } from '../../common/ids/ids';
 import { ApiKeysService } from '../api-keys/api-keys.service';
 import { MembersService } from '../members/members.service';
-import type { LimitName, Tier } from '../plans/plan';
+import type { LimitName, Tier } from '../../common/quota/limits';
 import { AccountEntity } from './account.entity';
 
 export interface IssuedCredentials {

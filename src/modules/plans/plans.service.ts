@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { LIMIT_NAMES, type LimitName, type Tier } from './plan';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { LIMIT_NAMES, type LimitName, type Tier } from '../../common/quota/limits';
+import { QuotaService } from '../../common/quota/quota.service';
+import { PlansRepository } from './plans.repository';
 
 export interface PlanUsage {
   tier: Tier;
@@ -12,35 +15,27 @@ export interface PlanUsage {
   overrides: Partial<Record<LimitName, number | null>>;
 }
 
-const toNumber = (v: string | null) => (v === null ? null : Number(v));
-
 @Injectable()
 export class PlansService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
+    private readonly plans: PlansRepository,
+    private readonly quota: QuotaService,
+  ) {}
 
-  async forAccount(accountId: string): Promise<PlanUsage> {
-    const [{ tier }]: { tier: Tier }[] = await this.dataSource.query(`SELECT tier FROM accounts WHERE account_id = $1`, [accountId]);
-    const planRows: { limit_name: LimitName; value: string | null }[] = await this.dataSource.query(
-      `SELECT limit_name, value FROM plan_limits WHERE tier = $1`,
-      [tier],
-    );
-    const overrideRows: { limit_name: LimitName; value: string | null }[] = await this.dataSource.query(
-      `SELECT limit_name, value FROM account_limit_overrides WHERE account_id = $1`,
-      [accountId],
-    );
-    const usageRows: { limit_name: LimitName; scope_id: string; used: string }[] = await this.dataSource.query(
-      `SELECT limit_name, scope_id, used FROM account_usage WHERE account_id = $1 AND used > 0 ORDER BY limit_name, scope_id`,
-      [accountId],
-    );
-    const overrides = Object.fromEntries(overrideRows.map((r) => [r.limit_name, toNumber(r.value)]));
-    const limits = Object.fromEntries(
-      LIMIT_NAMES.map((name) => [name, name in overrides ? overrides[name] : toNumber(planRows.find((r) => r.limit_name === name)?.value ?? null)]),
-    ) as PlanUsage['limits'];
-    const usage = Object.fromEntries(LIMIT_NAMES.map((name) => [name, name.endsWith('maxPerEntity') ? {} : 0])) as PlanUsage['usage'];
-    for (const row of usageRows) {
-      if (row.scope_id === '') usage[row.limit_name] = Number(row.used);
-      else (usage[row.limit_name] as Record<string, number>)[row.scope_id] = Number(row.used);
-    }
-    return { tier, limits, usage, overrides };
+  /** The limits as the quota trigger enforces them, and the usage, read from one snapshot. */
+  forAccount(accountId: string): Promise<PlanUsage> {
+    return this.txHost.withTransaction({ isolationLevel: 'REPEATABLE READ' }, async () => {
+      const effective = await this.plans.effectiveLimits(accountId);
+      const used = await this.quota.usage(accountId);
+      const limits = Object.fromEntries(LIMIT_NAMES.map((name) => [name, effective.find((l) => l.limitName === name)?.value ?? null])) as PlanUsage['limits'];
+      const overrides = Object.fromEntries(effective.filter((l) => l.overridden).map((l) => [l.limitName, l.value]));
+      const usage = Object.fromEntries(LIMIT_NAMES.map((name) => [name, name.endsWith('maxPerEntity') ? {} : 0])) as PlanUsage['usage'];
+      for (const { limit, scopeId, amount } of used) {
+        if (scopeId === '') usage[limit] = amount;
+        else (usage[limit] as Record<string, number>)[scopeId] = amount;
+      }
+      return { tier: effective[0].tier, limits, usage, overrides };
+    });
   }
 }

@@ -19,6 +19,9 @@ registerUsageCount('properties.maxPerEntity', `SELECT entity_id AS scope_id, cou
 
 const NOT_FOUND = '속성을 찾을 수 없습니다.';
 
+/** Runs inside the transaction that deletes a property, after its row went. */
+export type PropertyRemovalHook = (accountId: string, entityId: string, propertyId: string) => Promise<void>;
+
 function checkOptions(fieldType: FieldType, options: PropertyOption[] | undefined, label: string): PropertyOption[] {
   if (!OPTION_FIELD_TYPES.includes(fieldType)) {
     if (options && options.length > 0) throw errors.validation(`${label}options: ${fieldType} 속성에는 options를 지정할 수 없습니다.`);
@@ -31,12 +34,19 @@ function checkOptions(fieldType: FieldType, options: PropertyOption[] | undefine
 
 @Injectable()
 export class PropertiesService {
+  private readonly removalHooks: PropertyRemovalHook[] = [];
+
   constructor(
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
     @InjectScopedRepository(PropertyEntity) private readonly properties: AccountScopedRepository<PropertyEntity>,
     private readonly entities: EntitiesService,
     private readonly quota: QuotaService,
   ) {}
+
+  /** Lets the module that stores values keyed by property (records) remove them with the property. */
+  onRemoval(hook: PropertyRemovalHook): void {
+    this.removalHooks.push(hook);
+  }
 
   async create(accountId: string, dto: CreatePropertyDto): Promise<PropertyResponse> {
     const [created] = await this.createMany(accountId, [dto]);
@@ -118,12 +128,7 @@ export class PropertiesService {
       await this.entities.lockForSchemaChange(accountId, property.entityId);
       // Only the request that deleted the row frees its quota (two concurrent deletes race here).
       if ((await this.properties.delete(accountId, { propertyId })) === 0) throw errors.notFound(NOT_FOUND);
-      await this.properties.unscoped.query(
-        `WITH locked AS (
-           SELECT record_id FROM records WHERE account_id = $1 AND entity_id = $2 AND data ? $3 ORDER BY record_id FOR UPDATE)
-         UPDATE records r SET data = r.data - $3 FROM locked WHERE r.account_id = $1 AND r.record_id = locked.record_id`,
-        [accountId, property.entityId, propertyId],
-      );
+      for (const hook of this.removalHooks) await hook(accountId, property.entityId, propertyId);
       await this.quota.release(accountId, 'properties.maxPerEntity', property.entityId, 1);
       return PropertyResponse.from(property);
     });

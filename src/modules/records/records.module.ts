@@ -5,12 +5,13 @@ import { EntitiesModule } from '../entities/entities.module';
 import { PropertiesModule } from '../properties/properties.module';
 import { RecordEntity } from './record.entity';
 import { RecordsController } from './records.controller';
+import { RecordsRepository } from './records.repository';
 import { RecordsService } from './records.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([RecordEntity]), EntitiesModule, PropertiesModule],
   controllers: [RecordsController],
-  providers: [RecordsService, provideScopedRepository(RecordEntity)],
+  providers: [RecordsService, RecordsRepository, provideScopedRepository(RecordEntity)],
   exports: [RecordsService],
 })
 export class RecordsModule {}

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { In } from 'typeorm';
@@ -21,6 +21,7 @@ import {
 } from './dto/record.dto';
 import { compactData, findDataProblem, mergeData, type RecordData } from './record-data';
 import { RecordEntity } from './record.entity';
+import { RecordsRepository } from './records.repository';
 
 registerUsageCount('records.max', `SELECT '' AS scope_id, count(*) AS n FROM records WHERE account_id = $1 AND NOT is_deleted`);
 
@@ -31,21 +32,40 @@ const SORT_COLUMNS = { dateCreated: 'r.dateCreated', dateUpdated: 'r.dateUpdated
 /** Runs inside the transaction that removes records for good, before they go. */
 export type PermanentRemovalHook = (accountId: string, recordIds: string[]) => Promise<void>;
 
+/** A record and the entity a link claims for it. */
+export interface RecordClaim {
+  recordId: string;
+  entityId: string;
+}
+
+/**
+ * Why a claimed record cannot be linked, as `crm_lock_linkable_records` (migration
+ * RecordsForOtherModules) decides it: NOT_FOUND (not in the account, or in the trash) or
+ * WRONG_ENTITY (not of the entity claimed for it).
+ */
+export type LinkProblem = 'NOT_FOUND' | 'WRONG_ENTITY';
+
 /**
  * Records and their trash. `records.max` counts records outside the trash: trashing frees a unit,
  * restoring takes one back (403 QuotaExceeded when the plan is full), both in the same transaction.
  */
 @Injectable()
-export class RecordsService {
+export class RecordsService implements OnModuleInit {
   private readonly removalHooks: PermanentRemovalHook[] = [];
 
   constructor(
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
     @InjectScopedRepository(RecordEntity) private readonly records: AccountScopedRepository<RecordEntity>,
+    private readonly repository: RecordsRepository,
     private readonly entities: EntitiesService,
     private readonly properties: PropertiesService,
     private readonly quota: QuotaService,
   ) {}
+
+  onModuleInit(): void {
+    // A deleted property's values leave the entity's records, in the property's transaction.
+    this.properties.onRemoval((accountId, entityId, propertyId) => this.repository.removePropertyValues(accountId, entityId, propertyId));
+  }
 
   /** Lets a module that links to records clean up (and free its quota) when records are removed for good. */
   onPermanentRemoval(hook: PermanentRemovalHook): void {
@@ -87,6 +107,20 @@ export class RecordsService {
   async assertExist(accountId: string, recordIds: string[]): Promise<void> {
     const unique = [...new Set(recordIds)];
     if ((await this.records.count(accountId, { recordId: In(unique) })) !== unique.length) throw errors.notFound(NOT_FOUND);
+  }
+
+  /**
+   * Locks the claimed records FOR SHARE until the caller's transaction ends (a concurrent trash or
+   * permanent delete waits for it) and throws unless each may be linked (see LinkProblem).
+   */
+  async lockLinkable(accountId: string, claims: RecordClaim[]): Promise<void> {
+    this.assertLinkable(await this.repository.lockLinkable(accountId, claims));
+  }
+
+  /** SPEC §6's order: a record missing or in the trash (404) before one of another entity (400). */
+  assertLinkable(problems: LinkProblem[]): void {
+    if (problems.includes('NOT_FOUND')) throw errors.notFound(NOT_FOUND);
+    if (problems.length > 0) throw errors.badRequest('레코드가 지정한 엔티티에 속하지 않습니다.');
   }
 
   /** A record, also from the trash (with `isDeleted: true`). */

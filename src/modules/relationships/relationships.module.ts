@@ -6,12 +6,13 @@ import { RecordsModule } from '../records/records.module';
 import { RelationshipTypesModule } from '../relationship-types/relationship-types.module';
 import { RelationshipEntity } from './relationship.entity';
 import { RelationshipsController } from './relationships.controller';
+import { RelationshipsRepository } from './relationships.repository';
 import { RelationshipsService } from './relationships.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([RelationshipEntity]), EntitiesModule, RelationshipTypesModule, RecordsModule],
   controllers: [RelationshipsController],
-  providers: [RelationshipsService, provideScopedRepository(RelationshipEntity)],
+  providers: [RelationshipsService, RelationshipsRepository, provideScopedRepository(RelationshipEntity)],
   exports: [RelationshipsService],
 })
 export class RelationshipsModule {}

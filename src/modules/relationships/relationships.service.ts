@@ -9,9 +9,10 @@ import { AccountScopedRepository, InjectScopedRepository } from '../../common/pe
 import { QuotaService, registerUsageCount } from '../../common/quota/quota.service';
 import { EntitiesService } from '../entities/entities.service';
 import { RecordsService } from '../records/records.service';
-import { CARDINALITIES, exclusiveSides } from '../relationship-types/cardinality';
+import { exclusiveSides } from '../relationship-types/cardinality';
+import type { RelationshipTypeEntity } from '../relationship-types/relationship-type.entity';
 import { RelationshipTypesService } from '../relationship-types/relationship-types.service';
-import { normalizeEnds } from './direction';
+import { normalizeEnds, type Ends } from './direction';
 import {
   BULK_MAX_PAIRS,
   BulkCreateRelationshipsDto,
@@ -23,6 +24,7 @@ import {
   UpdateRelationshipDto,
 } from './dto/relationship.dto';
 import { RelationshipEntity } from './relationship.entity';
+import { RelationshipsRepository } from './relationships.repository';
 
 export const DUPLICATE_RELATIONSHIP = '동일한 관계가 이미 존재합니다.';
 registerConstraintMessage('relationships_unique', DUPLICATE_RELATIONSHIP);
@@ -31,89 +33,25 @@ registerConstraintMessage('relationships_target_exclusive', '관계 유형의 �
 registerUsageCount('relationships.max', `SELECT '' AS scope_id, count(*) AS n FROM relationships WHERE account_id = $1`);
 
 const NOT_FOUND = '관계를 찾을 수 없습니다.';
-const TYPE_NOT_FOUND = '관계 유형을 찾을 수 없습니다.';
-const RECORD_NOT_FOUND = '레코드를 찾을 수 없습니다.';
 const NO_DIRECTION = '요청한 엔티티가 관계 유형의 정의와 어느 방향으로도 일치하지 않습니다.';
-/** The cardinalities under which each side may hold one link of a type, for the single-statement create. */
-const SOURCE_EXCLUSIVE = CARDINALITIES.filter((c) => exclusiveSides(c).sourceExclusive);
-const TARGET_EXCLUSIVE = CARDINALITIES.filter((c) => exclusiveSides(c).targetExclusive);
 const LIST_ORDER_TAG = 'relationshipId:ASC';
 /** GET /relationships/type/:id answers a plain array, as SOLAPI does; this many at most. */
 const BY_TYPE_MAX = 500;
 
-interface VisibleRow {
-  account_id: string;
-  relationship_id: string;
-  relationship_type_id: string;
-  source_entity_id: string;
-  source_record_id: string;
-  target_entity_id: string;
-  target_record_id: string;
-  metadata: Record<string, any>;
-  date_created: Date;
-  date_updated: Date;
-  source_record_name: string;
-  target_record_name: string;
-}
-
-interface Filters {
-  relationshipId?: string;
-  relationshipTypeId?: string;
-  entityId?: string;
-  recordId?: string;
-  sourceRecordId?: string;
-  targetRecordId?: string;
-}
-
-interface RecordLock {
-  record_id: string;
-  entity_id: string;
-  is_deleted: boolean;
+/** SPEC §6 rule 3, or 400 when the entities match the type's definition in neither direction. */
+function normalizedOrRefused(type: RelationshipTypeEntity, ends: Ends): Ends {
+  const normalized = normalizeEnds(type, ends);
+  if (!normalized) throw errors.badRequest(NO_DIRECTION);
+  return normalized;
 }
 
 /**
- * Every claimed record exists in the account, out of the trash (404), and is of the entity claimed
- * for it (400). The rows come locked FOR SHARE: a concurrent trash or permanent delete waits for
- * the relationship's transaction to end.
- */
-function checkLockedRecords(rows: RecordLock[], claimed: Map<string, string>): void {
-  const found = new Map(rows.map((r) => [r.record_id, r]));
-  for (const id of claimed.keys()) {
-    const row = found.get(id);
-    if (!row || row.is_deleted) throw errors.notFound(RECORD_NOT_FOUND);
-  }
-  for (const [id, entityId] of claimed) {
-    if (found.get(id)!.entity_id !== entityId) throw errors.badRequest('레코드가 지정한 엔티티에 속하지 않습니다.');
-  }
-}
-
-function toListItem(row: VisibleRow): RelationshipListItem {
-  return {
-    relationshipId: row.relationship_id,
-    accountId: row.account_id,
-    relationshipTypeId: row.relationship_type_id,
-    sourceEntityId: row.source_entity_id,
-    sourceRecordId: row.source_record_id,
-    targetEntityId: row.target_entity_id,
-    targetRecordId: row.target_record_id,
-    metadata: row.metadata,
-    dateCreated: row.date_created.toISOString(),
-    dateUpdated: row.date_updated.toISOString(),
-    sourceRecordName: row.source_record_name,
-    targetRecordName: row.target_record_name,
-  };
-}
-
-function withoutNames({ sourceRecordName: _s, targetRecordName: _t, ...relationship }: RelationshipListItem): RelationshipResponse {
-  return relationship;
-}
-
-/**
- * The rules of SPEC §6, in this order: self-link (400), the type (404), the direction normalized
- * against it (400 when the entities match it in neither direction), both records in the account
- * and out of the trash (404) and of the entity they are claimed for (400), then the insert, where
- * unique indexes decide duplicates and cardinality (409) — no check-then-insert — and last the
- * plan's `relationships.max` (403), taken when the create commits.
+ * The rules of SPEC §6, each decided in one place, in this order: self-link (400, here), the type
+ * (404, RelationshipTypesService), the direction normalized against it (400, `normalizeEnds`), both
+ * records in the account and out of the trash (404) and of the entity they are claimed for (400),
+ * decided by records (`crm_lock_linkable_records`), then the insert, where unique indexes decide
+ * duplicates and cardinality (409) — no check-then-insert — and last the limit the route declares
+ * with @Quota / @QuotaInStatement (403), taken when the create commits.
  *
  * A relationship is visible while both its records are out of the trash.
  */
@@ -121,6 +59,7 @@ function withoutNames({ sourceRecordName: _s, targetRecordName: _t, ...relations
 export class RelationshipsService implements OnModuleInit {
   constructor(
     @InjectScopedRepository(RelationshipEntity) private readonly relationships: AccountScopedRepository<RelationshipEntity>,
+    private readonly repository: RelationshipsRepository,
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
     private readonly types: RelationshipTypesService,
     private readonly records: RecordsService,
@@ -133,56 +72,25 @@ export class RelationshipsService implements OnModuleInit {
   }
 
   /**
-   * The hot path, in one statement (the function crm_create_relationship, migration
-   * HotPathFunctions) and so with no START or COMMIT round trips: it reads the type, locks both
-   * records FOR SHARE, inserts only when every check passes, and records the quota intent for the
-   * inserted row, applied when the statement commits (403 then, and nothing stays). When nothing
-   * was inserted, the type and records it read say which rule failed, in SPEC §6's order.
-   * Duplicates and cardinality are still decided by the unique indexes (409).
+   * A type's entities and cardinality never change after it is created (SPEC §5), so the ends are
+   * normalized here, with the type in hand, and one statement checks the records, inserts and
+   * takes the quota (see RelationshipsRepository.insertOne).
    */
   async create(accountId: string, dto: CreateRelationshipDto): Promise<RelationshipResponse> {
     if (dto.sourceRecordId === dto.targetRecordId) throw errors.badRequest('레코드 자기 자신과는 관계를 맺을 수 없습니다.');
-    const relationshipId = generateId('relationship');
-    const [result]: {
-      type: { source_entity_id: string; target_entity_id: string } | null;
-      records: RecordLock[];
-      created: { source_entity_id: string; source_record_id: string; target_entity_id: string; target_record_id: string; metadata: Record<string, any>; date_created: string; date_updated: string } | null;
-    }[] = await this.txHost.tx.query(
-      `SELECT found_type AS type, locked_records AS records, created_relationship AS created
-         FROM crm_create_relationship($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10)`,
-      [
-        accountId,
-        relationshipId,
-        dto.relationshipTypeId,
-        dto.sourceEntityId,
-        dto.sourceRecordId,
-        dto.targetEntityId,
-        dto.targetRecordId,
-        JSON.stringify(dto.metadata ?? {}),
-        SOURCE_EXCLUSIVE,
-        TARGET_EXCLUSIVE,
-      ],
-    );
-    const { type, records, created } = result;
-    if (!created) {
-      if (!type) throw errors.notFound(TYPE_NOT_FOUND);
-      const ends = normalizeEnds({ sourceEntityId: type.source_entity_id, targetEntityId: type.target_entity_id }, dto);
-      if (!ends) throw errors.badRequest(NO_DIRECTION);
-      checkLockedRecords(records, new Map([[ends.sourceRecordId, ends.sourceEntityId], [ends.targetRecordId, ends.targetEntityId]]));
-      throw new Error('relationship create inserted nothing although every check passed');
-    }
-    return {
-      relationshipId,
+    const type = await this.types.load(accountId, dto.relationshipTypeId);
+    const ends = normalizedOrRefused(type, dto);
+    const { sourceExclusive, targetExclusive } = exclusiveSides(type.cardinality);
+    const result = await this.repository.insertOne(
       accountId,
-      relationshipTypeId: dto.relationshipTypeId,
-      sourceEntityId: created.source_entity_id,
-      sourceRecordId: created.source_record_id,
-      targetEntityId: created.target_entity_id,
-      targetRecordId: created.target_record_id,
-      metadata: created.metadata,
-      dateCreated: new Date(created.date_created).toISOString(),
-      dateUpdated: new Date(created.date_updated).toISOString(),
-    };
+      { accountId, relationshipId: generateId('relationship'), relationshipTypeId: type.relationshipTypeId, ...ends, metadata: dto.metadata ?? {}, sourceExclusive, targetExclusive },
+      this.quota.limitForStatement(),
+    );
+    if ('problems' in result) {
+      this.records.assertLinkable(result.problems);
+      throw new Error('relationship create inserted nothing although the records raised no problem');
+    }
+    return RelationshipResponse.from(result.created);
   }
 
   /**
@@ -191,62 +99,42 @@ export class RelationshipsService implements OnModuleInit {
    */
   async createBulk(accountId: string, dto: BulkCreateRelationshipsDto): Promise<BulkCreateRelationshipsResponse> {
     const type = await this.types.load(accountId, dto.relationshipTypeId);
-    const given = { sourceEntityId: dto.sourceEntityId, sourceRecordId: 'source', targetEntityId: dto.targetEntityId, targetRecordId: 'target' };
-    const ends = normalizeEnds(type, given);
-    if (!ends) throw errors.badRequest(NO_DIRECTION);
+    // The record lists are normalized as a whole: placeholders stand for them.
+    const ends = normalizedOrRefused(type, { sourceEntityId: dto.sourceEntityId, sourceRecordId: 'source', targetEntityId: dto.targetEntityId, targetRecordId: 'target' });
     const swapped = ends.sourceRecordId === 'target';
     const sources = [...new Set(swapped ? dto.targetRecordIds : dto.sourceRecordIds)];
     const targets = [...new Set(swapped ? dto.sourceRecordIds : dto.targetRecordIds)];
     if (sources.length * targets.length > BULK_MAX_PAIRS) {
       throw errors.validation(`원본과 대상의 조합은 최대 ${BULK_MAX_PAIRS}개입니다. (요청: ${sources.length * targets.length}개)`);
     }
-    const claimed = new Map<string, string>();
-    for (const id of targets) claimed.set(id, ends.targetEntityId);
-    for (const id of sources) {
-      if (claimed.has(id) && claimed.get(id) !== ends.sourceEntityId) throw errors.badRequest('레코드가 지정한 엔티티에 속하지 않습니다.');
-      claimed.set(id, ends.sourceEntityId);
-    }
-    await this.lockRecords(accountId, claimed);
+    await this.records.lockLinkable(accountId, [
+      ...sources.map((recordId) => ({ recordId, entityId: ends.sourceEntityId })),
+      ...targets.map((recordId) => ({ recordId, entityId: ends.targetEntityId })),
+    ]);
 
-    const ids: string[] = [];
-    const sourceIds: string[] = [];
-    const targetIds: string[] = [];
-    let selfLinks = 0;
+    const relationshipIds: string[] = [];
+    const sourceRecordIds: string[] = [];
+    const targetRecordIds: string[] = [];
     for (const source of sources) {
       for (const target of targets) {
-        if (source === target) {
-          selfLinks++;
-          continue;
-        }
-        ids.push(generateId('relationship'));
-        sourceIds.push(source);
-        targetIds.push(target);
+        if (source === target) continue;
+        relationshipIds.push(generateId('relationship'));
+        sourceRecordIds.push(source);
+        targetRecordIds.push(target);
       }
     }
-    const { sourceExclusive, targetExclusive } = exclusiveSides(type.cardinality);
-    const inserted: { relationship_id: string }[] = ids.length
-      ? await this.txHost.tx.query(
-          `INSERT INTO relationships (account_id, relationship_id, relationship_type_id, source_entity_id, source_record_id,
-                                      target_entity_id, target_record_id, metadata, source_exclusive, target_exclusive)
-           SELECT $1, u.id, $2, $3, u.source, $4, u.target, $5::jsonb, $6, $7
-             FROM unnest($8::varchar[], $9::varchar[], $10::varchar[]) AS u (id, source, target)
-           ON CONFLICT ON CONSTRAINT relationships_unique DO NOTHING
-           RETURNING relationship_id`,
-          [accountId, type.relationshipTypeId, ends.sourceEntityId, ends.targetEntityId, JSON.stringify(dto.metadata ?? {}), sourceExclusive, targetExclusive, ids, sourceIds, targetIds],
-        )
-      : [];
-    const relationshipIds = inserted.map((r) => r.relationship_id).sort();
-    return { created: relationshipIds.length, skipped: sources.length * targets.length - relationshipIds.length, relationshipIds };
-  }
-
-  /** Locks the records FOR SHARE until commit and checks them (see checkLockedRecords). */
-  private async lockRecords(accountId: string, claimed: Map<string, string>): Promise<void> {
-    const rows: RecordLock[] = await this.txHost.tx.query(
-      `SELECT record_id, entity_id, is_deleted FROM records
-        WHERE account_id = $1 AND record_id = ANY ($2::varchar[]) ORDER BY record_id FOR SHARE`,
-      [accountId, [...claimed.keys()].sort()],
-    );
-    checkLockedRecords(rows, claimed);
+    const inserted = await this.repository.insertPairs(accountId, {
+      accountId,
+      relationshipTypeId: type.relationshipTypeId,
+      sourceEntityId: ends.sourceEntityId,
+      targetEntityId: ends.targetEntityId,
+      metadata: dto.metadata ?? {},
+      ...exclusiveSides(type.cardinality),
+      relationshipIds,
+      sourceRecordIds,
+      targetRecordIds,
+    });
+    return { created: inserted.length, skipped: sources.length * targets.length - inserted.length, relationshipIds: inserted.sort() };
   }
 
   /** A filter naming a type, entity or record that is not in the account is a 404, like the ID itself would be. */
@@ -255,22 +143,24 @@ export class RelationshipsService implements OnModuleInit {
     if (query.entityId) await this.entities.assertExist(accountId, [query.entityId]);
     const recordFilters = [query.recordId, query.sourceRecordId, query.targetRecordId].filter((id): id is string => id !== undefined);
     if (recordFilters.length > 0) await this.records.assertExist(accountId, recordFilters);
+    // Keyset pages over the relationship ID, with the cursor of common/http/pagination; paginate()
+    // itself takes one query builder, and this list is a UNION ALL (see RelationshipsRepository.visible).
     const after = query.startKey === undefined ? undefined : String(decodeCursor(query.startKey, LIST_ORDER_TAG, 1)[0]);
-    const rows = await this.visible(accountId, query, after, query.limit + 1);
+    const rows = await this.repository.visible(accountId, query, after, query.limit + 1);
     const hasMore = rows.length > query.limit;
-    const data = (hasMore ? rows.slice(0, query.limit) : rows).map(toListItem);
+    const data = (hasMore ? rows.slice(0, query.limit) : rows).map(RelationshipListItem.from);
     return { data, nextKey: hasMore ? encodeCursor([LIST_ORDER_TAG, data[data.length - 1].relationshipId]) : null };
   }
 
   async listByType(accountId: string, relationshipTypeId: string): Promise<RelationshipListItem[]> {
     await this.types.load(accountId, relationshipTypeId);
-    return (await this.visible(accountId, { relationshipTypeId }, undefined, BY_TYPE_MAX)).map(toListItem);
+    return (await this.repository.visible(accountId, { relationshipTypeId }, undefined, BY_TYPE_MAX)).map(RelationshipListItem.from);
   }
 
   async get(accountId: string, relationshipId: string): Promise<RelationshipResponse> {
-    const [row] = await this.visible(accountId, { relationshipId }, undefined, 1);
-    if (!row) throw errors.notFound(NOT_FOUND);
-    return withoutNames(toListItem(row));
+    const [relationship] = await this.repository.visible(accountId, { relationshipId }, undefined, 1);
+    if (!relationship) throw errors.notFound(NOT_FOUND);
+    return RelationshipResponse.from(relationship);
   }
 
   /** Replaces the metadata whole; source and target never change. */
@@ -293,69 +183,6 @@ export class RelationshipsService implements OnModuleInit {
 
   /** Before records are removed for good: their relationships go too, and free their quota. */
   private async removeForRecords(accountId: string, recordIds: string[]): Promise<void> {
-    const [, removed]: [unknown, number] = await this.txHost.tx.query(
-      `DELETE FROM relationships WHERE account_id = $1 AND (source_record_id = ANY ($2::varchar[]) OR target_record_id = ANY ($2::varchar[]))`,
-      [accountId, recordIds],
-    );
-    await this.quota.release(accountId, 'relationships.max', '', removed);
-  }
-
-  /**
-   * Visible relationships matching the filters, in ID order after `after`. "Either side" filters
-   * become a UNION ALL of one index-ordered branch per side, so that a page costs the same
-   * whatever the size of the table or of the record's neighbourhood.
-   */
-  private async visible(accountId: string, filters: Filters, after: string | undefined, limit: number): Promise<VisibleRow[]> {
-    const params: unknown[] = [accountId];
-    const param = (value: unknown) => `$${params.push(value)}`;
-    const common: string[] = [];
-    if (filters.relationshipId) common.push(`r.relationship_id = ${param(filters.relationshipId)}`);
-    if (filters.relationshipTypeId) common.push(`r.relationship_type_id = ${param(filters.relationshipTypeId)}`);
-    if (filters.sourceRecordId) common.push(`r.source_record_id = ${param(filters.sourceRecordId)}`);
-    if (filters.targetRecordId) common.push(`r.target_record_id = ${param(filters.targetRecordId)}`);
-    if (after !== undefined) common.push(`r.relationship_id > ${param(after)}`);
-    // Each branch is { condition, the column it fixes }: ordering a branch by that column, then the ID,
-    // is the order of exactly one index, so the planner walks that index instead of filtering the
-    // account's whole primary key when the filter matches few rows.
-    let branches: { where: string; fixed?: string }[] = [{ where: 'TRUE' }];
-    if (filters.recordId) {
-      const record = param(filters.recordId);
-      // No relationship links a record to itself, so the two branches never overlap.
-      branches = [
-        { where: `r.source_record_id = ${record}`, fixed: 'r.source_record_id' },
-        { where: `r.target_record_id = ${record}`, fixed: 'r.target_record_id' },
-      ];
-      if (filters.entityId) {
-        const entity = param(filters.entityId);
-        common.push(`(r.source_entity_id = ${entity} OR r.target_entity_id = ${entity})`);
-      }
-    } else if (filters.sourceRecordId) {
-      branches = [{ where: 'TRUE', fixed: 'r.source_record_id' }];
-    } else if (filters.targetRecordId) {
-      branches = [{ where: 'TRUE', fixed: 'r.target_record_id' }];
-    } else if (filters.entityId) {
-      const entity = param(filters.entityId);
-      branches = [
-        { where: `r.source_entity_id = ${entity}`, fixed: 'r.source_entity_id' },
-        { where: `r.target_entity_id = ${entity} AND r.source_entity_id <> ${entity}`, fixed: 'r.target_entity_id' },
-      ];
-    } else if (filters.relationshipTypeId) {
-      branches = [{ where: 'TRUE', fixed: 'r.relationship_type_id' }];
-    }
-    const limitParam = param(limit);
-    const branchSql = branches.map(
-      ({ where, fixed }) => `(
-        SELECT r.account_id, r.relationship_id, r.relationship_type_id, r.source_entity_id, r.source_record_id,
-               r.target_entity_id, r.target_record_id, r.metadata, r.date_created, r.date_updated,
-               s.name AS source_record_name, t.name AS target_record_name
-          FROM relationships r
-          JOIN records s ON s.account_id = r.account_id AND s.record_id = r.source_record_id AND NOT s.is_deleted
-          JOIN records t ON t.account_id = r.account_id AND t.record_id = r.target_record_id AND NOT t.is_deleted
-         WHERE r.account_id = $1 AND ${[where, ...common].join(' AND ')}
-         ORDER BY ${fixed ? `${fixed}, ` : ''}r.relationship_id
-         LIMIT ${limitParam})`,
-    );
-    const sql = branchSql.length === 1 ? branchSql[0] : `SELECT * FROM (${branchSql.join(' UNION ALL ')}) u ORDER BY relationship_id LIMIT ${limitParam}`;
-    return this.txHost.tx.query(sql, params);
+    await this.quota.release(accountId, 'relationships.max', '', await this.repository.deleteForRecords(accountId, recordIds));
   }
 }

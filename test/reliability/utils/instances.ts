@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import type { Tier } from '../../../src/modules/plans/plan';
+import type { Tier } from '../../../src/common/quota/limits';
 import { TEST_MASTER_KEY } from '../../utils/create-app';
 import { freePort } from '../../utils/ports';
 import { sessionTimeoutsEnv } from '../../utils/test-database';

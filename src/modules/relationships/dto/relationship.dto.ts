@@ -2,6 +2,10 @@ import { ArrayMaxSize, ArrayMinSize, IsArray, IsObject, IsOptional } from 'class
 import { MaxJsonSize } from '../../../common/http/max-json-size.decorator';
 import { PageQueryDto } from '../../../common/http/pagination';
 import { IsCrmId } from '../../../common/ids/is-crm-id.decorator';
+import type { RelationshipEntity } from '../relationship.entity';
+
+/** A relationship as lists read it: with the names of its two records. */
+export type NamedRelationship = RelationshipEntity & { sourceRecordName: string; targetRecordName: string };
 
 export const METADATA_MAX_BYTES = 16 * 1024;
 export const BULK_MAX_PAIRS = 10_000;
@@ -83,12 +87,31 @@ export class RelationshipResponse {
   metadata: Record<string, any>;
   dateCreated: string;
   dateUpdated: string;
+
+  static from(r: RelationshipEntity): RelationshipResponse {
+    return {
+      relationshipId: r.relationshipId,
+      accountId: r.accountId,
+      relationshipTypeId: r.relationshipTypeId,
+      sourceEntityId: r.sourceEntityId,
+      sourceRecordId: r.sourceRecordId,
+      targetEntityId: r.targetEntityId,
+      targetRecordId: r.targetRecordId,
+      metadata: r.metadata,
+      dateCreated: r.dateCreated.toISOString(),
+      dateUpdated: r.dateUpdated.toISOString(),
+    };
+  }
 }
 
 /** A list item: the relationship with the names of its two records. */
 export class RelationshipListItem extends RelationshipResponse {
   sourceRecordName: string;
   targetRecordName: string;
+
+  static override from(r: NamedRelationship): RelationshipListItem {
+    return { ...RelationshipResponse.from(r), sourceRecordName: r.sourceRecordName, targetRecordName: r.targetRecordName };
+  }
 }
 
 export class BulkCreateRelationshipsResponse {
