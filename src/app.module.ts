@@ -9,6 +9,7 @@ import { AuthModule } from './common/auth/auth.module';
 import { HmacAuthGuard } from './common/auth/hmac-auth.guard';
 import { RolesGuard } from './common/auth/roles.guard';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
+import { requestLoggingOptions } from './common/http/request-logging';
 import { createValidationPipe } from './common/http/validation.pipe';
 import { QuotaInterceptor } from './common/quota/quota.interceptor';
 import { QuotaModule } from './common/quota/quota.module';
@@ -57,12 +58,7 @@ export class AppModule {
       imports: [
         ConfigModule.register(config),
         LoggerModule.forRoot({
-          pinoHttp: {
-            level: config.logLevel,
-            genReqId: (req) => req.id,
-            redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
-            customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-          },
+          pinoHttp: requestLoggingOptions(config.logLevel),
         }),
         DatabaseModule,
         ClsModule.forRoot({
