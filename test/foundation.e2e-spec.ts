@@ -4,9 +4,13 @@ import { Client } from 'pg';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { MIGRATIONS } from '../migrations';
-import { createTestApp, type TestApp } from './utils/create-app';
+import { loadConfig } from '../src/config/app-config';
+import { createApp } from '../src/create-app';
+import { createTestApp, TEST_MASTER_KEY, type TestApp } from './utils/create-app';
 import { expectError } from './utils/errors';
-import { createTestDatabase } from './utils/test-database';
+import { seedAccount } from './utils/seed';
+import { signed } from './utils/signing';
+import { createTestDatabase, sessionTimeoutsEnv } from './utils/test-database';
 
 describe('Foundation: health, error envelope, request ids, migrations', () => {
   let t: TestApp;
@@ -87,6 +91,44 @@ describe('Foundation: health, error envelope, request ids, migrations', () => {
     const create = spec.body.paths['/crm-core/v1/relationships'].post;
     expect(create.responses['401'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/ErrorBody' });
     expect(spec.body.paths['/health'].get.responses['401']).toBeUndefined();
+  });
+});
+
+describe('Request logs', () => {
+  let t: TestApp;
+  const lines: { msg: string; req?: { id: string }; context?: string }[] = [];
+
+  beforeAll(async () => {
+    const config = { ...loadConfig({ ...sessionTimeoutsEnv(), LOG_LEVEL: 'info' }), masterKey: TEST_MASTER_KEY, databaseUrl: await createTestDatabase() };
+    const app = await createApp(config, { logDestination: { write: (line: string) => void lines.push(JSON.parse(line)) } });
+    t = { app, databaseUrl: config.databaseUrl, close: () => app.close() };
+  });
+  afterAll(() => t.close());
+
+  /** The `request completed` lines of one request, once its response has finished on the server. */
+  const completedLines = async (requestId: string) => {
+    const of = () => lines.filter((line) => line.msg === 'request completed' && line.req?.id === requestId);
+    for (let i = 0; i < 50 && of().length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    await new Promise((resolve) => setImmediate(resolve)); // a second line would follow the first within the same turn
+    return of();
+  };
+
+  it('logs each request exactly once under its request id: /health, a signed route, unknown paths inside and outside the prefix', async () => {
+    const account = await seedAccount(t);
+    const responses = [
+      await request(t.app.getHttpServer()).get('/health').expect(200),
+      await signed(t.app.getHttpServer(), account.keys.VIEWER).get('/crm-core/v1/entities').expect(200),
+      await request(t.app.getHttpServer()).get('/crm-core/v1/nothing/here').expect(404),
+      await request(t.app.getHttpServer()).get('/nope').expect(404),
+    ];
+    for (const res of responses) expect(await completedLines(res.headers['x-request-id'])).toHaveLength(1);
+  });
+
+  it('a log line made while handling a request carries that request', async () => {
+    const res = await request(t.app.getHttpServer()).get('/crm-core/v1/entities').expect(401);
+    const requestId = res.headers['x-request-id'];
+    await completedLines(requestId);
+    expect(lines.find((line) => line.context === 'Auth' && line.req?.id === requestId)).toBeDefined();
   });
 });
 
