@@ -10,6 +10,7 @@ import { AuthModule } from './common/auth/auth.module';
 import { HmacAuthGuard } from './common/auth/hmac-auth.guard';
 import { RolesGuard } from './common/auth/roles.guard';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
+import { JsonBodyGuard } from './common/http/json-body';
 import { createRequestLogger } from './common/http/request-logging';
 import { createValidationPipe } from './common/http/validation.pipe';
 import { QuotaInterceptor } from './common/quota/quota.interceptor';
@@ -84,8 +85,10 @@ export class AppModule {
         ...FEATURE_MODULES,
       ],
       providers: [
-        // Order matters: authentication resolves the caller, then its role is checked.
+        // Order matters: authentication resolves the caller, then the body is read (nobody's body
+        // is parsed before they are known), then the caller's role is checked.
         { provide: APP_GUARD, useExisting: HmacAuthGuard },
+        { provide: APP_GUARD, useClass: JsonBodyGuard },
         { provide: APP_GUARD, useExisting: RolesGuard },
         { provide: APP_INTERCEPTOR, useExisting: QuotaInterceptor },
         { provide: APP_PIPE, useFactory: createValidationPipe },

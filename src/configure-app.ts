@@ -1,7 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { Logger } from 'nestjs-pino';
 import type { HttpLogger } from 'pino-http';
-import { jsonBodyMiddleware } from './common/http/json-body.middleware';
 import { requestIdMiddleware } from './common/http/request-id.middleware';
 import { API_PREFIX } from './common/http/api-prefix';
 import { setupOpenApi } from './common/openapi/openapi';
@@ -14,7 +13,6 @@ export function configureApp(app: INestApplication, requestLogger: HttpLogger): 
   // one log line under it.
   app.use(requestIdMiddleware);
   app.use(requestLogger);
-  app.use(jsonBodyMiddleware);
   const expressApp = app.getHttpAdapter().getInstance();
   expressApp.disable('x-powered-by');
   expressApp.set('etag', false);

@@ -33,25 +33,51 @@ describe('Foundation: health, error envelope, request ids, migrations', () => {
     expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it('malformed JSON is a 400 ValidationError with the envelope', async () => {
-    const res = await http().post('/crm-core/v1/entities').set('Content-Type', 'application/json').send('{"name": ');
-    expectError(res, 400, 'ValidationError');
+  describe('bodies of signed requests (SPEC §1)', () => {
+    let owner: ReturnType<typeof signed>;
+    beforeAll(async () => {
+      owner = signed(t.app.getHttpServer(), (await seedAccount(t)).keys.OWNER);
+    });
+
+    it('malformed JSON is a 400 ValidationError with the envelope', async () => {
+      const res = await owner.post('/crm-core/v1/entities').set('Content-Type', 'application/json').send('{"name": ');
+      expectError(res, 400, 'ValidationError');
+    });
+
+    it('a JSON body that is not an object or array is a 400 ValidationError', async () => {
+      const res = await owner.post('/crm-core/v1/entities').set('Content-Type', 'application/json').send('"just a string"');
+      expectError(res, 400, 'ValidationError');
+    });
+
+    it('a text/plain body is a 415 UnsupportedMediaType', async () => {
+      const res = await owner.post('/crm-core/v1/entities').set('Content-Type', 'text/plain').send('hello');
+      expectError(res, 415, 'UnsupportedMediaType');
+    });
+
+    it('a body over 1 MiB is a 413 PayloadTooLarge', async () => {
+      const big = JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024) });
+      const res = await owner.post('/crm-core/v1/entities').set('Content-Type', 'application/json').send(big);
+      expectError(res, 413, 'PayloadTooLarge');
+    });
   });
 
-  it('a JSON body that is not an object or array is a 400 ValidationError', async () => {
-    const res = await http().post('/crm-core/v1/entities').set('Content-Type', 'application/json').send('"just a string"');
-    expectError(res, 400, 'ValidationError');
+  // The body is read only once the caller is known (issue 12 §1): before that, nothing is parsed.
+  it.each([
+    ['malformed JSON', 'application/json', '{"name": '],
+    ['a text/plain body', 'text/plain', 'hello'],
+    ['a body over 1 MiB', 'application/json', JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024) })],
+    ['a NUL character', 'application/json', '{"name":"a\\u0000b"}'],
+  ])('%s without a valid signature is a 401, not a body error', async (_case, contentType, body) => {
+    for (const authorization of [undefined, 'x', 'HMAC-SHA256 apiKey=NCS0000000000000, date=2026-01-01T00:00:00Z, salt=abcdefabcdef, signature=00']) {
+      let req = http().post('/crm-core/v1/entities').set('Content-Type', contentType);
+      if (authorization) req = req.set('Authorization', authorization);
+      expectError(await req.send(body), 401, 'Unauthorized');
+    }
   });
 
-  it('a text/plain body is a 415 UnsupportedMediaType', async () => {
-    const res = await http().post('/crm-core/v1/entities').set('Content-Type', 'text/plain').send('hello');
-    expectError(res, 415, 'UnsupportedMediaType');
-  });
-
-  it('a body over 1 MiB is a 413 PayloadTooLarge', async () => {
-    const big = JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024) });
-    const res = await http().post('/crm-core/v1/entities').set('Content-Type', 'application/json').send(big);
-    expectError(res, 413, 'PayloadTooLarge');
+  it('a body sent to a path with no route is not read: 404', async () => {
+    expectError(await http().post('/crm-core/v1/nothing/here').set('Content-Type', 'text/plain').send('hello'), 404, 'NotFound');
+    expectError(await http().post('/nope').set('Content-Type', 'application/json').send('{"a":'), 404, 'NotFound');
   });
 
   it('an unknown route is a 404 NotFound with the envelope', async () => {

@@ -1,4 +1,4 @@
-import { findBodyProblem, MAX_BODY_DEPTH } from './json-body.middleware';
+import { findBodyProblem, MAX_BODY_DEPTH } from './json-body';
 
 describe('findBodyProblem', () => {
   const nested = (depth: number) => JSON.parse('{"a":'.repeat(depth - 1) + '{}' + '}'.repeat(depth - 1));
