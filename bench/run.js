@@ -19,7 +19,7 @@ const { pgbench, seedPgbenchRecords, SOURCES_PER_CLIENT, TARGETS } = require('./
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 /** Which scenarios to run, e.g. BENCH_SCENARIOS=1 with BENCH_API_NODE_OPTIONS=--cpu-prof to profile creates. */
-const SCENARIOS = (process.env.BENCH_SCENARIOS ?? '1,2,3,4,5').split(',');
+const SCENARIOS = (process.env.BENCH_SCENARIOS ?? '1,2,3,4,5,6').split(',');
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const ROOT = path.join(__dirname, '..');
@@ -184,6 +184,20 @@ async function withCpu(target, options, { expect404 = false } = {}) {
   const summary = summarize(result);
   if (expect404) summary.errors = result.errors + result.timeouts + result.requests.total - result['4xx'];
   return { ...summary, cpuMsPerRequest: +(used / result.requests.total).toFixed(3), cpuMs: Math.round(used) };
+}
+
+/** Bodies of just under 1 MiB, of the shapes that cost a walker the most. */
+function bodyShapes() {
+  const fill = (open, item, close) => open + Array(Math.floor((1024 * 1024 - 64) / (item.length + 1))).fill(item).join(',') + close;
+  const nested32 = '{"a":'.repeat(31) + '[1]' + '}'.repeat(31);
+  return {
+    zeros: fill('{"a":[', '0', ']}'),
+    emptyObjects: fill('{"a":[', '{}', ']}'),
+    shortStrings: fill('{"a":[', '"x"', ']}'),
+    manyKeys: '{' + Array.from({ length: 60_000 }, (_, i) => `"k${i}":1`).join(',') + '}',
+    nested32Deep: fill('[', nested32, ']'),
+    oneLongString: `{"a":"${'x'.repeat(1024 * 1024 - 64)}"}`,
+  };
 }
 
 /** Peak resident memory of the API process, sampled every 200 ms, overall and per scenario. */
@@ -468,6 +482,37 @@ async function main() {
       await new Promise((r) => bare.child.once('exit', r));
     }
     }
+
+    // 6. What a 1 MiB body costs: JSON.parse and the shape check (findBodyProblem), in this process,
+    // for bodies of several shapes; and GET /health alone, then while three clients send 1 MiB
+    // bodies without a valid key.
+    if (SCENARIOS.includes('6')) {
+    log('scenario 6: 1 MiB bodies');
+    memory.phase('6');
+    const { findBodyProblem } = require('../dist/src/common/http/json-body');
+    const shapes = bodyShapes();
+    const bodies = {};
+    for (const [shape, text] of Object.entries(shapes)) {
+      const parseMs = [];
+      const checkMs = [];
+      for (let i = 0; i < 7; i++) {
+        let start = process.hrtime.bigint();
+        const parsed = JSON.parse(text);
+        parseMs.push(Number(process.hrtime.bigint() - start) / 1e6);
+        start = process.hrtime.bigint();
+        findBodyProblem(parsed);
+        checkMs.push(Number(process.hrtime.bigint() - start) / 1e6);
+      }
+      const medianOf = (xs) => +[...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)].toFixed(2);
+      bodies[shape] = { bytes: Buffer.byteLength(text), parseMs: medianOf(parseMs), checkMs: medianOf(checkMs) };
+    }
+    const healthAlone = summarize(await cannon(api, { connections: 4, requests: [{ method: 'GET', path: '/health' }] }));
+    const attack = promisify(execFile)(process.execPath, [path.join(__dirname, 'lib/unsigned-bodies.js'), `${api.base}/crm-core/v1/records`, String(SECONDS + 2), '3']);
+    await new Promise((r) => setTimeout(r, 1000)); // the attack under way before /health is measured
+    const healthUnderAttack = summarize(await cannon(api, { connections: 4, requests: [{ method: 'GET', path: '/health' }] }));
+    const unsignedBodies = JSON.parse((await attack).stdout);
+    results.scenario6 = { bodies, healthAlone, healthUnderAttack, unsignedBodies };
+    }
   } finally {
     const rss = memory.stop();
     results.apiPeakRssMb = rss.peakMb;
@@ -496,7 +541,7 @@ async function main() {
 }
 
 function printTable(r) {
-  const { scenario1: s1, scenario2: s2, scenario3: s3, scenario4: s4, scenario5: s5 } = r;
+  const { scenario1: s1, scenario2: s2, scenario3: s3, scenario4: s4, scenario5: s5, scenario6: s6 } = r;
   const row = (name, x) => `| ${name} | ${x.rps} | ${x.p50} | ${x.p99} | ${x.errors} |`;
   const lines = ['| scenario | req/s | p50 ms | p99 ms | errors |', '| --- | --- | --- | --- | --- |'];
   if (s1) lines.push(row('1. POST /relationships (API, peak)', s1.api), row('1. POST /relationships (API, at half the peak rate)', s1.apiAtHalfPeak), row('1. the same SQL through pg (baseline)', s1.baseline));
@@ -523,6 +568,14 @@ function printTable(r) {
   if (s1) lines.push(`- API / baseline throughput: ${s1.ratio} (medians of ${s1.rounds.apiRps.length} alternating rounds: API ${s1.rounds.apiRps.join(', ')}; baseline ${s1.rounds.baselineRps.join(', ')} req/s)`);
   if (s2) lines.push(`- list p50 at ${s2.relationshipsLarge} / at ${s2.relationshipsSmall}: ${s2.ratioP50}`);
   if (s3) lines.push(`- 3. bulk of ${s3.bulkCreated} pairs: ${s3.bulkMs} ms; 10,000 single creates: ${s3.singlesMs} ms (${s3.singlesErrors} errors); bulk ${s3.speedup}× faster`);
+  if (s6) {
+    lines.push('| 6. body of ~1 MiB | bytes | JSON.parse ms | findBodyProblem ms |', '| --- | --- | --- | --- |');
+    for (const [shape, b] of Object.entries(s6.bodies)) lines.push(`| ${shape} | ${b.bytes} | ${b.parseMs} | ${b.checkMs} |`);
+    lines.push(
+      '',
+      `- 6. GET /health alone: ${s6.healthAlone.rps} req/s, p50 ${s6.healthAlone.p50} ms, p99 ${s6.healthAlone.p99} ms; while 3 clients send 1 MiB bodies without a valid key (${s6.unsignedBodies.rps} req/s, all 4xx: ${s6.unsignedBodies.statuses.other === 0}): ${s6.healthUnderAttack.rps} req/s, p50 ${s6.healthUnderAttack.p50} ms, p99 ${s6.healthUnderAttack.p99} ms`,
+    );
+  }
   const byScenario = Object.entries(r.apiPeakRssMbByScenario ?? {}).map(([scenario, mb]) => `${scenario}: ${mb}`).join(', ');
   lines.push(`- API peak resident memory: ${r.apiPeakRssMb} MB (by scenario, MB: ${byScenario})`);
   console.log(lines.join('\n'));
