@@ -14,13 +14,17 @@ const { startEmbeddedPostgres, withDatabase } = require('../dist/src/database/em
 const { generateId } = require('../dist/src/common/ids/ids');
 const { authorization } = require('./lib/harness');
 const { paced } = require('./lib/paced');
+const { cpuMs } = require('./lib/process-cpu');
+const { pgbench, seedPgbenchRecords, SOURCES_PER_CLIENT, TARGETS } = require('./lib/pgbench');
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 /** Which scenarios to run, e.g. BENCH_SCENARIOS=1 with BENCH_API_NODE_OPTIONS=--cpu-prof to profile creates. */
-const SCENARIOS = (process.env.BENCH_SCENARIOS ?? '1,2,3,4').split(',');
+const SCENARIOS = (process.env.BENCH_SCENARIOS ?? '1,2,3,4,5,6').split(',');
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const ROOT = path.join(__dirname, '..');
+/** The API's LOG_LEVEL, and the bare Express app's of scenario 5: warn, so 404s are logged and 200s not. */
+const API_LOG_LEVEL = 'warn';
 
 const freePort = () =>
   new Promise((resolve) => {
@@ -45,7 +49,7 @@ async function withClient(url, work) {
 /** The API as production runs it: `node dist/src/main.js` in a process of its own. */
 async function startApiProcess(databaseUrl) {
   const port = await freePort();
-  const env = { ...process.env, NODE_ENV: 'production', DATABASE_URL: databaseUrl, PORT: String(port), CRM_MASTER_KEY: randomBytes(32).toString('base64'), LOG_LEVEL: 'warn' };
+  const env = { ...process.env, NODE_ENV: 'production', DATABASE_URL: databaseUrl, PORT: String(port), CRM_MASTER_KEY: randomBytes(32).toString('base64'), LOG_LEVEL: API_LOG_LEVEL };
   const nodeOptions = (process.env.BENCH_API_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...nodeOptions, path.join(ROOT, 'dist/src/main.js')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
@@ -56,6 +60,9 @@ async function startApiProcess(databaseUrl) {
     if (ok) break;
     await new Promise((r) => setTimeout(r, 100));
   }
+  // From here on the API's log lines are drained, not kept: the bench would otherwise hold them all.
+  child.stdout.removeAllListeners('data');
+  child.stdout.resume();
   const key = { apiKey: /apiKey:\s+(\S+)/.exec(output)?.[1], apiSecret: /apiSecret:\s+(\S+)/.exec(output)?.[1] };
   const accountId = /accountId:\s+(\S+)/.exec(output)?.[1];
   if (!key.apiKey || !accountId) throw new Error(`the API did not print its first-start credentials:\n${output}`);
@@ -149,6 +156,48 @@ async function baseline(pool, ctx, pairs, cursor) {
   latencies.sort((a, b) => a - b);
   const at = (p) => +latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))].toFixed(2);
   return { rps: Math.round(latencies.length / SECONDS), p50: at(0.5), p99: at(0.99), requests: latencies.length, errors };
+}
+
+/** The bare Express app of scenario 5 (bench/lib/bare-express.js), in a process of its own like the API. */
+async function startBareExpress() {
+  const port = await freePort();
+  const child = spawn(process.execPath, [path.join(__dirname, 'lib/bare-express.js')], {
+    env: { ...process.env, PORT: String(port), LOG_LEVEL: API_LOG_LEVEL },
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
+  child.stdout.resume(); // drained like the API's
+  await new Promise((resolve, reject) => {
+    child.once('message', resolve);
+    child.once('exit', (code) => reject(new Error(`bare Express app exited with ${code}`)));
+  });
+  return { child, base: `http://127.0.0.1:${port}` };
+}
+
+/**
+ * autocannon against `target`, with the CPU its process used per request (its own CPU time ÷
+ * requests). `expect404`: the route answers 404 by design, so only other answers are errors.
+ */
+async function withCpu(target, options, { expect404 = false } = {}) {
+  const before = cpuMs(target.child.pid);
+  const result = await cannon(target, options);
+  const used = cpuMs(target.child.pid) - before;
+  const summary = summarize(result);
+  if (expect404) summary.errors = result.errors + result.timeouts + result.requests.total - result['4xx'];
+  return { ...summary, cpuMsPerRequest: +(used / result.requests.total).toFixed(3), cpuMs: Math.round(used) };
+}
+
+/** Bodies of just under 1 MiB, of the shapes that cost a walker the most. */
+function bodyShapes() {
+  const fill = (open, item, close) => open + Array(Math.floor((1024 * 1024 - 64) / (item.length + 1))).fill(item).join(',') + close;
+  const nested32 = '{"a":'.repeat(31) + '[1]' + '}'.repeat(31);
+  return {
+    zeros: fill('{"a":[', '0', ']}'),
+    emptyObjects: fill('{"a":[', '{}', ']}'),
+    shortStrings: fill('{"a":[', '"x"', ']}'),
+    manyKeys: '{' + Array.from({ length: 60_000 }, (_, i) => `"k${i}":1`).join(',') + '}',
+    nested32Deep: fill('[', nested32, ']'),
+    oneLongString: `{"a":"${'x'.repeat(1024 * 1024 - 64)}"}`,
+  };
 }
 
 /** Peak resident memory of the API process, sampled every 200 ms, overall and per scenario. */
@@ -357,6 +406,113 @@ async function main() {
     const health = summarize(await cannon(api, { requests: [{ method: 'GET', path: '/health' }] }));
     results.scenario4 = { getRelationship: getOne, health };
     }
+
+    // 5. The pipeline: a bare Express app with the API's logger, the API's unknown route, GET /health,
+    // a signed list page and signed creates, each with the CPU it costs its process; the creates
+    // alternate with pgbench sending the same SQL (the database's own ceiling).
+    if (SCENARIOS.includes('5')) {
+    log('scenario 5: the request pipeline, and creates against pgbench');
+    memory.phase('5');
+    const bare = await startBareExpress();
+    try {
+      const bareNotFound = await withCpu(bare, { requests: [{ method: 'GET', path: '/crm-core/v1/nope' }] }, { expect404: true });
+      const notFound = await withCpu(api, { requests: [{ method: 'GET', path: '/crm-core/v1/nope' }] }, { expect404: true });
+      const health = await withCpu(api, { requests: [{ method: 'GET', path: '/health' }] });
+      const hub = (await seedRecords(pool, api.accountId, contact.entityId, 1, 'hub'))[0];
+      const spokes = await seedRecords(pool, api.accountId, company.entityId, 100, 'spoke');
+      for (const spoke of spokes) {
+        await call(api, key, 'POST', '/crm-core/v1/relationships', { relationshipTypeId: ctx.typeId, sourceEntityId: ctx.sourceEntityId, sourceRecordId: hub, targetEntityId: ctx.targetEntityId, targetRecordId: spoke });
+      }
+      const list = await withCpu(api, {
+        requests: [{ method: 'GET', path: `/crm-core/v1/relationships/list?recordId=${hub}&limit=50`, setupRequest: (req) => ({ ...req, headers: { ...req.headers, authorization: authorization(key) } }) }],
+      });
+      const apiPairs = pairsOf(await seedRecords(pool, api.accountId, contact.entityId, 1000, 'c5'), await seedRecords(pool, api.accountId, company.entityId, 100, 'C5'));
+      await seedPgbenchRecords(pool, ctx, CONNECTIONS);
+      await pool.query('VACUUM (ANALYZE) relationships, records, request_signatures');
+      const createRequest = createRequests(apiPairs);
+      const { CARDINALITIES, exclusiveSides } = require('../dist/src/modules/relationship-types/cardinality');
+      const slot = Math.floor((SOURCES_PER_CLIENT * TARGETS) / ROUNDS);
+      const creates = [];
+      const ceilings = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        creates.push(await withCpu(api, { requests: [createRequest] }));
+        const ceiling = await pgbench({
+          databaseUrl,
+          ctx,
+          clients: CONNECTIONS,
+          seconds: SECONDS,
+          first: round * slot,
+          sourceExclusive: CARDINALITIES.filter((c) => exclusiveSides(c).sourceExclusive),
+          targetExclusive: CARDINALITIES.filter((c) => exclusiveSides(c).targetExclusive),
+        });
+        if (ceiling.transactions / CONNECTIONS > 0.8 * slot) log(`pgbench round ${round}: ${ceiling.transactions} transactions come close to the ${slot} pairs a client has a round`);
+        ceilings.push(ceiling);
+      }
+      // Every pgbench transaction must have created its relationship, or it measured something else.
+      const pgbenchCreated = (await pool.query(`SELECT count(*)::int AS n FROM relationships WHERE account_id = $1 AND relationship_id LIKE 'CRMRL1260101%'`, [ctx.accountId])).rows[0].n;
+      const pgbenchTransactions = ceilings.reduce((sum, c) => sum + c.transactions, 0);
+      if (pgbenchCreated !== pgbenchTransactions) throw new Error(`pgbench: ${pgbenchTransactions} transactions created ${pgbenchCreated} relationships`);
+      const median = (runs, field) => [...runs].sort((a, b) => a[field] - b[field])[Math.floor(runs.length / 2)];
+      const create = median(creates, 'rps');
+      const ceiling = median(ceilings, 'tps');
+      const half = await paced({
+        base: api.base,
+        rate: Math.max(1, Math.floor(create.rps / 2)),
+        seconds: SECONDS,
+        connections: CONNECTIONS,
+        makeRequest: () => createRequest.setupRequest({ method: createRequest.method, path: createRequest.path, headers: {} }),
+      });
+      results.scenario5 = {
+        bareExpressNotFound: bareNotFound,
+        notFound,
+        health,
+        list,
+        create,
+        createAtHalfPeak: half,
+        pgbench: ceiling,
+        ratios: {
+          notFoundToBare: +(notFound.rps / bareNotFound.rps).toFixed(2),
+          healthToBare: +(health.rps / bareNotFound.rps).toFixed(2),
+          createToPgbench: +(create.rps / ceiling.tps).toFixed(2),
+        },
+        rounds: { createRps: creates.map((r) => r.rps), createCpuMsPerRequest: creates.map((r) => r.cpuMsPerRequest), pgbenchTps: ceilings.map((r) => r.tps) },
+      };
+    } finally {
+      bare.child.kill('SIGTERM');
+      await new Promise((r) => bare.child.once('exit', r));
+    }
+    }
+
+    // 6. What a 1 MiB body costs: JSON.parse and the shape check (findBodyProblem), in this process,
+    // for bodies of several shapes; and GET /health alone, then while three clients send 1 MiB
+    // bodies without a valid key.
+    if (SCENARIOS.includes('6')) {
+    log('scenario 6: 1 MiB bodies');
+    memory.phase('6');
+    const { findBodyProblem } = require('../dist/src/common/http/json-body');
+    const shapes = bodyShapes();
+    const bodies = {};
+    for (const [shape, text] of Object.entries(shapes)) {
+      const parseMs = [];
+      const checkMs = [];
+      for (let i = 0; i < 7; i++) {
+        let start = process.hrtime.bigint();
+        const parsed = JSON.parse(text);
+        parseMs.push(Number(process.hrtime.bigint() - start) / 1e6);
+        start = process.hrtime.bigint();
+        findBodyProblem(parsed);
+        checkMs.push(Number(process.hrtime.bigint() - start) / 1e6);
+      }
+      const medianOf = (xs) => +[...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)].toFixed(2);
+      bodies[shape] = { bytes: Buffer.byteLength(text), parseMs: medianOf(parseMs), checkMs: medianOf(checkMs) };
+    }
+    const healthAlone = summarize(await cannon(api, { connections: 4, requests: [{ method: 'GET', path: '/health' }] }));
+    const attack = promisify(execFile)(process.execPath, [path.join(__dirname, 'lib/unsigned-bodies.js'), `${api.base}/crm-core/v1/records`, String(SECONDS + 2), '3']);
+    await new Promise((r) => setTimeout(r, 1000)); // the attack under way before /health is measured
+    const healthUnderAttack = summarize(await cannon(api, { connections: 4, requests: [{ method: 'GET', path: '/health' }] }));
+    const unsignedBodies = JSON.parse((await attack).stdout);
+    results.scenario6 = { bodies, healthAlone, healthUnderAttack, unsignedBodies };
+    }
   } finally {
     const rss = memory.stop();
     results.apiPeakRssMb = rss.peakMb;
@@ -385,16 +541,41 @@ async function main() {
 }
 
 function printTable(r) {
-  const { scenario1: s1, scenario2: s2, scenario3: s3, scenario4: s4 } = r;
+  const { scenario1: s1, scenario2: s2, scenario3: s3, scenario4: s4, scenario5: s5, scenario6: s6 } = r;
   const row = (name, x) => `| ${name} | ${x.rps} | ${x.p50} | ${x.p99} | ${x.errors} |`;
   const lines = ['| scenario | req/s | p50 ms | p99 ms | errors |', '| --- | --- | --- | --- | --- |'];
   if (s1) lines.push(row('1. POST /relationships (API, peak)', s1.api), row('1. POST /relationships (API, at half the peak rate)', s1.apiAtHalfPeak), row('1. the same SQL through pg (baseline)', s1.baseline));
   if (s2) lines.push(row(`2. GET /relationships/list, page of 50, ${s2.relationshipsSmall} relationships`, s2.list10k), row(`2. GET /relationships/list, page of 50, ${s2.relationshipsLarge} relationships`, s2.list1m));
   if (s4) lines.push(row('4. GET /relationships/:id (signed)', s4.getRelationship), row('4. GET /health (public)', s4.health));
   lines.push('');
+  if (s5) {
+    const cpuRow = (name, x) => `| ${name} | ${x.rps} | ${x.p50} | ${x.p99} | ${x.cpuMsPerRequest} | ${x.errors} |`;
+    lines.push(
+      '| scenario 5 | req/s | p50 ms | p99 ms | CPU ms/req | errors |',
+      '| --- | --- | --- | --- | --- | --- |',
+      cpuRow('5. bare Express + the same logger, 404', s5.bareExpressNotFound),
+      cpuRow('5. API, unknown route (404)', s5.notFound),
+      cpuRow('5. API, GET /health', s5.health),
+      cpuRow('5. API, GET /relationships/list (signed, page of 50)', s5.list),
+      cpuRow('5. API, POST /relationships (signed, peak)', s5.create),
+      `| 5. API, POST /relationships at half the peak rate (open loop) | ${s5.createAtHalfPeak.rps} | ${s5.createAtHalfPeak.p50} | ${s5.createAtHalfPeak.p99} | | ${s5.createAtHalfPeak.errors} |`,
+      `| 5. pgbench, the same two statements (the database's ceiling) | ${s5.pgbench.tps} | | | | ${s5.pgbench.failed} |`,
+      '',
+      `- 5. unknown route / bare Express: ${s5.ratios.notFoundToBare}; GET /health / bare Express: ${s5.ratios.healthToBare}; creates / pgbench: ${s5.ratios.createToPgbench} (medians of ${s5.rounds.createRps.length} alternating rounds: API ${s5.rounds.createRps.join(', ')} req/s; pgbench ${s5.rounds.pgbenchTps.join(', ')} tx/s)`,
+      '',
+    );
+  }
   if (s1) lines.push(`- API / baseline throughput: ${s1.ratio} (medians of ${s1.rounds.apiRps.length} alternating rounds: API ${s1.rounds.apiRps.join(', ')}; baseline ${s1.rounds.baselineRps.join(', ')} req/s)`);
   if (s2) lines.push(`- list p50 at ${s2.relationshipsLarge} / at ${s2.relationshipsSmall}: ${s2.ratioP50}`);
   if (s3) lines.push(`- 3. bulk of ${s3.bulkCreated} pairs: ${s3.bulkMs} ms; 10,000 single creates: ${s3.singlesMs} ms (${s3.singlesErrors} errors); bulk ${s3.speedup}× faster`);
+  if (s6) {
+    lines.push('| 6. body of ~1 MiB | bytes | JSON.parse ms | findBodyProblem ms |', '| --- | --- | --- | --- |');
+    for (const [shape, b] of Object.entries(s6.bodies)) lines.push(`| ${shape} | ${b.bytes} | ${b.parseMs} | ${b.checkMs} |`);
+    lines.push(
+      '',
+      `- 6. GET /health alone: ${s6.healthAlone.rps} req/s, p50 ${s6.healthAlone.p50} ms, p99 ${s6.healthAlone.p99} ms; while 3 clients send 1 MiB bodies without a valid key (${s6.unsignedBodies.rps} req/s, all 4xx: ${s6.unsignedBodies.statuses.other === 0}): ${s6.healthUnderAttack.rps} req/s, p50 ${s6.healthUnderAttack.p50} ms, p99 ${s6.healthUnderAttack.p99} ms`,
+    );
+  }
   const byScenario = Object.entries(r.apiPeakRssMbByScenario ?? {}).map(([scenario, mb]) => `${scenario}: ${mb}`).join(', ');
   lines.push(`- API peak resident memory: ${r.apiPeakRssMb} MB (by scenario, MB: ${byScenario})`);
   console.log(lines.join('\n'));

@@ -5,10 +5,13 @@ import { ClsPluginTransactional } from '@nestjs-cls/transactional';
 import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { ClsModule } from 'nestjs-cls';
 import { LoggerModule } from 'nestjs-pino';
+import type { HttpLogger } from 'pino-http';
 import { AuthModule } from './common/auth/auth.module';
 import { HmacAuthGuard } from './common/auth/hmac-auth.guard';
 import { RolesGuard } from './common/auth/roles.guard';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
+import { JsonBodyGuard } from './common/http/json-body';
+import { createRequestLogger } from './common/http/request-logging';
 import { createValidationPipe } from './common/http/validation.pipe';
 import { QuotaInterceptor } from './common/quota/quota.interceptor';
 import { QuotaModule } from './common/quota/quota.module';
@@ -50,24 +53,26 @@ class ConfigModule {
 
 @Module({})
 export class AppModule {
-  /** `config.databaseUrl` must be resolved (see resolveDatabase) before the module is built. */
-  static register(config: AppConfig): DynamicModule {
+  /**
+   * `config.databaseUrl` must be resolved (see resolveDatabase) before the module is built.
+   * `requestLogger` is the pino-http instance configureApp mounts; apps without HTTP (the CLIs)
+   * leave it out.
+   */
+  static register(config: AppConfig, requestLogger: HttpLogger = createRequestLogger(config.logLevel)): DynamicModule {
     return {
       module: AppModule,
       imports: [
         ConfigModule.register(config),
-        LoggerModule.forRoot({
-          pinoHttp: {
-            level: config.logLevel,
-            genReqId: (req) => req.id,
-            redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
-            customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-          },
-        }),
+        // Logs outside a request go through a child of the request logger (same level and stream);
+        // inside one, nestjs-pino binds the request's own logger (`useExisting`: req.log, set by
+        // the request logger configureApp mounts), so every line carries the request.
+        LoggerModule.forRoot({ pinoHttp: { logger: requestLogger.logger }, useExisting: true }),
         DatabaseModule,
+        // No CLS middleware: a context is only needed inside a transaction, and
+        // TransactionHost.withTransaction opens one itself; outside one, txHost.tx is the plain
+        // connection pool. Mounted, it ran for every request, health checks and 404s included.
         ClsModule.forRoot({
           global: true,
-          middleware: { mount: true },
           plugins: [
             new ClsPluginTransactional({
               imports: [TypeOrmModule],
@@ -80,8 +85,10 @@ export class AppModule {
         ...FEATURE_MODULES,
       ],
       providers: [
-        // Order matters: authentication resolves the caller, then its role is checked.
+        // Order matters: authentication resolves the caller, then the body is read (nobody's body
+        // is parsed before they are known), then the caller's role is checked.
         { provide: APP_GUARD, useExisting: HmacAuthGuard },
+        { provide: APP_GUARD, useClass: JsonBodyGuard },
         { provide: APP_GUARD, useExisting: RolesGuard },
         { provide: APP_INTERCEPTOR, useExisting: QuotaInterceptor },
         { provide: APP_PIPE, useFactory: createValidationPipe },

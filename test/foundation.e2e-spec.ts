@@ -4,9 +4,13 @@ import { Client } from 'pg';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { MIGRATIONS } from '../migrations';
-import { createTestApp, type TestApp } from './utils/create-app';
+import { loadConfig } from '../src/config/app-config';
+import { createApp } from '../src/create-app';
+import { createTestApp, TEST_MASTER_KEY, type TestApp } from './utils/create-app';
 import { expectError } from './utils/errors';
-import { createTestDatabase } from './utils/test-database';
+import { seedAccount } from './utils/seed';
+import { signed } from './utils/signing';
+import { createTestDatabase, sessionTimeoutsEnv } from './utils/test-database';
 
 describe('Foundation: health, error envelope, request ids, migrations', () => {
   let t: TestApp;
@@ -29,25 +33,52 @@ describe('Foundation: health, error envelope, request ids, migrations', () => {
     expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it('malformed JSON is a 400 ValidationError with the envelope', async () => {
-    const res = await http().post('/crm-core/v1/entities').set('Content-Type', 'application/json').send('{"name": ');
-    expectError(res, 400, 'ValidationError');
+  describe('bodies of signed requests (SPEC §1)', () => {
+    let owner: ReturnType<typeof signed>;
+    beforeAll(async () => {
+      owner = signed(t.app.getHttpServer(), (await seedAccount(t)).keys.OWNER);
+    });
+
+    it('malformed JSON is a 400 ValidationError with the envelope', async () => {
+      const res = await owner.post('/crm-core/v1/entities').set('Content-Type', 'application/json').send('{"name": ');
+      expectError(res, 400, 'ValidationError');
+    });
+
+    it('a JSON body that is not an object or array is a 400 ValidationError', async () => {
+      const res = await owner.post('/crm-core/v1/entities').set('Content-Type', 'application/json').send('"just a string"');
+      expectError(res, 400, 'ValidationError');
+    });
+
+    it('a text/plain body is a 415 UnsupportedMediaType', async () => {
+      const res = await owner.post('/crm-core/v1/entities').set('Content-Type', 'text/plain').send('hello');
+      expectError(res, 415, 'UnsupportedMediaType');
+    });
+
+    it('a body over 1 MiB is a 413 PayloadTooLarge', async () => {
+      const big = JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024) });
+      const res = await owner.post('/crm-core/v1/entities').set('Content-Type', 'application/json').send(big);
+      expectError(res, 413, 'PayloadTooLarge');
+    });
   });
 
-  it('a JSON body that is not an object or array is a 400 ValidationError', async () => {
-    const res = await http().post('/crm-core/v1/entities').set('Content-Type', 'application/json').send('"just a string"');
-    expectError(res, 400, 'ValidationError');
+  // The body is read only once the caller is known (issue 12 §1): before that, nothing is parsed.
+  it.each([
+    ['malformed JSON', 'application/json', '{"name": '],
+    ['a text/plain body', 'text/plain', 'hello'],
+    ['a body over 1 MiB', 'application/json', JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024) })],
+    ['a NUL character', 'application/json', '{"name":"a\\u0000b"}'],
+  ])('%s without a valid signature is a 401, not a body error', async (_case, contentType, body) => {
+    for (const authorization of [undefined, 'x', 'HMAC-SHA256 apiKey=NCS0000000000000, date=2026-01-01T00:00:00Z, salt=abcdefabcdef, signature=00']) {
+      let req = http().post('/crm-core/v1/entities').set('Content-Type', contentType);
+      if (authorization) req = req.set('Authorization', authorization);
+      expectError(await req.send(body), 401, 'Unauthorized');
+    }
   });
 
-  it('a text/plain body is a 415 UnsupportedMediaType', async () => {
-    const res = await http().post('/crm-core/v1/entities').set('Content-Type', 'text/plain').send('hello');
-    expectError(res, 415, 'UnsupportedMediaType');
-  });
-
-  it('a body over 1 MiB is a 413 PayloadTooLarge', async () => {
-    const big = JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024) });
-    const res = await http().post('/crm-core/v1/entities').set('Content-Type', 'application/json').send(big);
-    expectError(res, 413, 'PayloadTooLarge');
+  it('a body sent to a path with no route, or to a public route, is not read', async () => {
+    expectError(await http().post('/crm-core/v1/nothing/here').set('Content-Type', 'text/plain').send('hello'), 404, 'NotFound');
+    expectError(await http().post('/nope').set('Content-Type', 'application/json').send('{"a":'), 404, 'NotFound');
+    await http().get('/health').set('Content-Type', 'text/plain').send('x'.repeat(2 * 1024 * 1024)).expect(200);
   });
 
   it('an unknown route is a 404 NotFound with the envelope', async () => {
@@ -87,6 +118,44 @@ describe('Foundation: health, error envelope, request ids, migrations', () => {
     const create = spec.body.paths['/crm-core/v1/relationships'].post;
     expect(create.responses['401'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/ErrorBody' });
     expect(spec.body.paths['/health'].get.responses['401']).toBeUndefined();
+  });
+});
+
+describe('Request logs', () => {
+  let t: TestApp;
+  const lines: { msg: string; req?: { id: string }; context?: string }[] = [];
+
+  beforeAll(async () => {
+    const config = { ...loadConfig({ ...sessionTimeoutsEnv(), LOG_LEVEL: 'info' }), masterKey: TEST_MASTER_KEY, databaseUrl: await createTestDatabase() };
+    const app = await createApp(config, { logDestination: { write: (line: string) => void lines.push(JSON.parse(line)) } });
+    t = { app, databaseUrl: config.databaseUrl, close: () => app.close() };
+  });
+  afterAll(() => t.close());
+
+  /** The `request completed` lines of one request, once its response has finished on the server. */
+  const completedLines = async (requestId: string) => {
+    const of = () => lines.filter((line) => line.msg === 'request completed' && line.req?.id === requestId);
+    for (let i = 0; i < 50 && of().length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    await new Promise((resolve) => setImmediate(resolve)); // a second line would follow the first within the same turn
+    return of();
+  };
+
+  it('logs each request exactly once under its request id: /health, a signed route, unknown paths inside and outside the prefix', async () => {
+    const account = await seedAccount(t);
+    const responses = [
+      await request(t.app.getHttpServer()).get('/health').expect(200),
+      await signed(t.app.getHttpServer(), account.keys.VIEWER).get('/crm-core/v1/entities').expect(200),
+      await request(t.app.getHttpServer()).get('/crm-core/v1/nothing/here').expect(404),
+      await request(t.app.getHttpServer()).get('/nope').expect(404),
+    ];
+    for (const res of responses) expect(await completedLines(res.headers['x-request-id'])).toHaveLength(1);
+  });
+
+  it('a log line made while handling a request carries that request', async () => {
+    const res = await request(t.app.getHttpServer()).get('/crm-core/v1/entities').expect(401);
+    const requestId = res.headers['x-request-id'];
+    await completedLines(requestId);
+    expect(lines.find((line) => line.context === 'Auth' && line.req?.id === requestId)).toBeDefined();
   });
 });
 

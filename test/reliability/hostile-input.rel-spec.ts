@@ -1,8 +1,9 @@
 import fc from 'fast-check';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import type { Response } from 'supertest';
 import { DataSource } from 'typeorm';
-import type { TestApp } from '../utils/create-app';
+import { createTestApp, type TestApp } from '../utils/create-app';
 import type { SeededAccount } from '../utils/seed';
 import { authorization } from '../utils/signing';
 import {
@@ -439,5 +440,54 @@ describe('Hostile input on every route (SPEC §1): never a 5xx, always the envel
       expect({ path, status: res.status }).toEqual({ path, status: 200 });
       expect(res.text).toContain(id);
     }
+  });
+});
+
+describe('Large bodies without a valid key (issue 12 §1)', () => {
+  let t: TestApp;
+  let base: string;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    await t.app.listen(0, '127.0.0.1');
+    base = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
+  });
+  afterAll(() => t?.close());
+
+  /** Milliseconds each of `n` sequential GET /health took, sorted. */
+  const healthTimes = async (n: number) => {
+    const times: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const start = performance.now();
+      const res = await fetch(`${base}/health`);
+      await res.arrayBuffer();
+      times.push(performance.now() - start);
+    }
+    return times.sort((x, y) => x - y);
+  };
+  const median = (sorted: number[]) => sorted[Math.floor(sorted.length / 2)];
+
+  it('GET /health stays fast while three clients send ~1 MiB arrays of zeros with a malformed Authorization header', async () => {
+    // 524,000 zeros: walking it element by element before authentication took ~300 ms a body.
+    const body = Buffer.from(`{"a":[${'0,'.repeat(524_000)}0]}`);
+    expect(body.length).toBeLessThan(1024 * 1024);
+    const baseline = await healthTimes(20);
+    let attacking = true;
+    const statuses = new Map<number, number>();
+    const attacker = async () => {
+      while (attacking) {
+        const res = await fetch(`${base}/crm-core/v1/records`, { method: 'POST', headers: { Authorization: 'x', 'Content-Type': 'application/json' }, body }).catch(() => undefined);
+        if (res) statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        await res?.arrayBuffer().catch(() => undefined);
+      }
+    };
+    const attackers = [attacker(), attacker(), attacker()];
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const underAttack = await healthTimes(20);
+    attacking = false;
+    await Promise.all(attackers);
+    expect([...statuses.keys()]).toEqual([401]);
+    // Generous, for a shared CI machine: before the fix the median was several hundred ms.
+    expect(median(underAttack)).toBeLessThan(5 * median(baseline) + 50);
   });
 });

@@ -14,6 +14,8 @@ import { IS_PUBLIC } from './public.decorator';
 @Injectable()
 export class HmacAuthGuard implements CanActivate {
   private readonly logger = new Logger('Auth');
+  /** Whether a handler is `@Public()`, looked up once per handler rather than on every request. */
+  private readonly isPublic = new WeakMap<object, boolean>();
 
   constructor(
     private readonly reflector: Reflector,
@@ -21,7 +23,13 @@ export class HmacAuthGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()])) return true;
+    const handler = context.getHandler();
+    let isPublic = this.isPublic.get(handler);
+    if (isPublic === undefined) {
+      isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [handler, context.getClass()]) === true;
+      this.isPublic.set(handler, isPublic);
+    }
+    if (isPublic) return true;
     const req = context.switchToHttp().getRequest<Request>();
     const parsed = parseAuthorization(req.headers.authorization);
     if (!parsed.ok) return this.refuse(req, parsed.reason);

@@ -3,19 +3,25 @@ import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { errors } from '../errors/app.exception';
 import { IS_PUBLIC } from './public.decorator';
-import { roleAtLeast, Roles } from './roles';
+import { roleAtLeast, Roles, type Role } from './roles';
+
+interface Requirement {
+  isPublic: boolean;
+  required: Role | undefined;
+}
 
 /** Runs after HmacAuthGuard: the caller's effective role must reach the route's `@Roles()`. */
 @Injectable()
 export class RolesGuard implements CanActivate {
   private readonly logger = new Logger('Roles');
+  /** What a handler requires, looked up once per handler rather than on every request. */
+  private readonly requirements = new WeakMap<object, Requirement>();
 
   constructor(private readonly reflector: Reflector) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
-    const required = this.reflector.getAllAndOverride(Roles, targets);
+    const { isPublic, required } = this.requirementOf(context);
+    if (isPublic) return true;
     const caller = context.switchToHttp().getRequest<Request>().caller;
     if (!required) {
       // A route that forgot @Roles() is closed rather than open.
@@ -24,5 +30,16 @@ export class RolesGuard implements CanActivate {
     }
     if (!caller || !roleAtLeast(caller.role, required)) throw errors.forbidden();
     return true;
+  }
+
+  private requirementOf(context: ExecutionContext): Requirement {
+    const handler = context.getHandler();
+    let requirement = this.requirements.get(handler);
+    if (!requirement) {
+      const targets = [handler, context.getClass()];
+      requirement = { isPublic: this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets) === true, required: this.reflector.getAllAndOverride(Roles, targets) };
+      this.requirements.set(handler, requirement);
+    }
+    return requirement;
   }
 }

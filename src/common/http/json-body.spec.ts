@@ -1,4 +1,4 @@
-import { findBodyProblem, MAX_BODY_DEPTH } from './json-body.middleware';
+import { findBodyProblem, MAX_BODY_DEPTH } from './json-body';
 
 describe('findBodyProblem', () => {
   const nested = (depth: number) => JSON.parse('{"a":'.repeat(depth - 1) + '{}' + '}'.repeat(depth - 1));
@@ -21,5 +21,14 @@ describe('findBodyProblem', () => {
   it('refuses NUL characters in values and keys', () => {
     expect(findBodyProblem({ name: 'a\u0000b' })).toBeDefined();
     expect(findBodyProblem({ ['k\u0000']: 1 })).toBeDefined();
+    expect(findBodyProblem({ tags: ['x', 'a\u0000b'] })).toBeDefined();
+    expect(findBodyProblem('a\u0000b')).toBeDefined();
+  });
+
+  it('walks wide bodies to their last element', () => {
+    const wide = Array.from({ length: 500_000 }, () => 0) as unknown[];
+    expect(findBodyProblem({ a: wide })).toBeUndefined();
+    wide.push({ b: [{ constructor: 1 }] });
+    expect(findBodyProblem({ a: wide })).toMatch('constructor');
   });
 });

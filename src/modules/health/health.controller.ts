@@ -10,6 +10,8 @@ const DATABASE_CHECK_TIMEOUT_MS = 2_000;
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
+  private ping?: Promise<'up' | 'down'>;
+
   constructor(private readonly dataSource: DataSource) {}
 
   /** 200 while the process and its database answer; 503 (with the error envelope) while the database does not. */
@@ -23,7 +25,17 @@ export class HealthController {
     return { ...errors.unavailable().toBody(), ...body };
   }
 
-  private async pingDatabase(): Promise<'up' | 'down'> {
+  /**
+   * Health checks that arrive while a ping is on its way share its answer: under a burst of
+   * checks (load balancers, monitors) one round trip answers them all, instead of one each
+   * competing with the API's own queries for the pool.
+   */
+  private pingDatabase(): Promise<'up' | 'down'> {
+    this.ping ??= this.pingOnce().finally(() => (this.ping = undefined));
+    return this.ping;
+  }
+
+  private async pingOnce(): Promise<'up' | 'down'> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'down'>((resolve) => (timer = setTimeout(() => resolve('down'), DATABASE_CHECK_TIMEOUT_MS)));
     const ping = this.dataSource.query('SELECT 1').then(

@@ -1,0 +1,77 @@
+// The database's own ceiling for a signed create: PostgreSQL's C client (pgbench) sending the two
+// statements the API sends for one signed POST /relationships — the signature claim
+// (crm_claim_signature, src/common/auth/api-key-verifier.ts) and the create
+// (crm_create_relationship, src/modules/relationships/relationships.service.ts) — with the same
+// protocol (extended, unnamed statements, as node-postgres sends them) and fresh parameters each
+// transaction. Keep the statements here in step with those two files.
+const { execFile } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { promisify } = require('node:util');
+
+const PGBENCH = process.env.BENCH_PGBENCH ?? '/usr/bin/pgbench';
+/** Source records each pgbench client owns; every one is paired with each of TARGETS. */
+const SOURCES_PER_CLIENT = 200;
+const TARGETS = 100;
+
+/** Deterministic record IDs (prefix, `1`, 15 digits, 11 characters), so that the script can name them. */
+const sourceRecordId = (client, i) => `CRMRC1260101000000000${String(client * SOURCES_PER_CLIENT + i).padStart(11, '0')}`;
+const targetRecordId = (i) => `CRMRC1260101000000001${String(i).padStart(11, '0')}`;
+
+/** The records the script links, written straight into the table with their usage counted. */
+async function seedPgbenchRecords(pool, ctx, clients) {
+  const sources = Array.from({ length: clients * SOURCES_PER_CLIENT }, (_, k) => sourceRecordId(Math.floor(k / SOURCES_PER_CLIENT), k % SOURCES_PER_CLIENT));
+  const targets = Array.from({ length: TARGETS }, (_, i) => targetRecordId(i));
+  for (const [entityId, ids] of [[ctx.sourceEntityId, sources], [ctx.targetEntityId, targets]]) {
+    await pool.query(`INSERT INTO records (account_id, record_id, entity_id, name) SELECT $1, id, $2, 'pgbench ' || id FROM unnest($3::varchar[]) AS id`, [ctx.accountId, entityId, ids]);
+  }
+  await pool.query(
+    `INSERT INTO account_usage (account_id, limit_name, scope_id, used) VALUES ($1, 'records.max', '', $2)
+     ON CONFLICT (account_id, limit_name, scope_id) DO UPDATE SET used = account_usage.used + EXCLUDED.used`,
+    [ctx.accountId, sources.length + targets.length],
+  );
+}
+
+/**
+ * One transaction = one signed create. `n` counts each client's transactions (pgbench keeps a
+ * client's variables between its transactions); `:n` picks the client's next (source, target)
+ * pair and makes the relationship ID, so no pair or ID is used twice, across rounds too (`first`).
+ */
+function script(ctx, sourceExclusive, targetExclusive) {
+  const literal = (s) => `'${s.replace(/'/g, "''")}'`;
+  const array = (values) => literal(`{${values.join(',')}}`);
+  return `\\set n :n + 1
+\\set src :client_id * ${SOURCES_PER_CLIENT} + :n / ${TARGETS}
+\\set tgt :n % ${TARGETS}
+SELECT * FROM crm_claim_signature(${literal(ctx.apiKey)}, md5(random()::text) || md5(random()::text), now() + interval '20 minutes');
+SELECT found_type AS type, locked_records AS records, created_relationship AS created FROM crm_create_relationship(${literal(ctx.accountId)}, 'CRMRL1260101' || lpad(:client_id::text, 3, '0') || lpad(:n::text, 11, '0'), ${literal(ctx.typeId)}, ${literal(ctx.sourceEntityId)}, 'CRMRC1260101000000000' || lpad(:src::text, 11, '0'), ${literal(ctx.targetEntityId)}, 'CRMRC1260101000000001' || lpad(:tgt::text, 11, '0'), '{}'::jsonb, ${array(sourceExclusive)}::text[], ${array(targetExclusive)}::text[]);
+`;
+}
+
+/**
+ * Runs pgbench for `seconds` with `clients` connections; `first` is where each client's pair
+ * counter starts (advance it between rounds by more than a round's transactions per client).
+ */
+async function pgbench({ databaseUrl, ctx, clients, seconds, first, sourceExclusive, targetExclusive }) {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'crm-pgbench-')), 'create.sql');
+  fs.writeFileSync(file, script(ctx, sourceExclusive, targetExclusive));
+  try {
+    const { stdout } = await promisify(execFile)(
+      PGBENCH,
+      ['-n', '-M', 'extended', '-c', String(clients), '-j', String(Math.min(clients, os.cpus().length)), '-T', String(seconds), '-D', `n=${first}`, '-r', '-f', file, databaseUrl],
+      { maxBuffer: 16 * 1024 * 1024 },
+    );
+    const number = (pattern) => Number(pattern.exec(stdout)?.[1]);
+    return {
+      tps: Math.round(number(/tps = ([\d.]+) \(without initial connection time\)/)),
+      latencyAvgMs: number(/latency average = ([\d.]+) ms/),
+      transactions: number(/number of transactions actually processed: (\d+)/),
+      failed: number(/number of failed transactions: (\d+)/) || 0,
+    };
+  } finally {
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+  }
+}
+
+module.exports = { pgbench, seedPgbenchRecords, SOURCES_PER_CLIENT, TARGETS };

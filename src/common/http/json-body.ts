@@ -1,0 +1,115 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import express from 'express';
+import { AppException, errors } from '../errors/app.exception';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+export const MAX_BODY_DEPTH = 32;
+
+const NUL_MESSAGE = 'NUL 문자는 사용할 수 없습니다.';
+const DEPTH_MESSAGE = `JSON은 ${MAX_BODY_DEPTH}단계까지만 중첩할 수 있습니다.`;
+
+function isForbiddenKey(key: string): boolean {
+  return key === '__proto__' || key === 'constructor' || key === 'prototype';
+}
+
+/**
+ * Why a parsed body is refused, or undefined: nesting deeper than MAX_BODY_DEPTH (it would
+ * overflow the stack of the validators), keys that reach object prototypes, and NUL characters,
+ * which PostgreSQL cannot store. Iterative, so a hostile body cannot overflow the stack; linear in
+ * the body's size, with index loops, and only objects and arrays pushed (as two parallel stacks,
+ * no allocation per element), so that a 1 MiB array of numbers costs a walk, not a stack entry each.
+ */
+export function findBodyProblem(body: unknown): string | undefined {
+  if (typeof body === 'string') return body.includes('\u0000') ? NUL_MESSAGE : undefined;
+  if (body === null || typeof body !== 'object') return undefined;
+  const containers: object[] = [body];
+  const depths: number[] = [1];
+  while (containers.length > 0) {
+    const value = containers.pop()!;
+    const depth = depths.pop()!;
+    if (depth > MAX_BODY_DEPTH) return DEPTH_MESSAGE;
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const child: unknown = value[i];
+        if (typeof child === 'string') {
+          if (child.includes('\u0000')) return NUL_MESSAGE;
+        } else if (child !== null && typeof child === 'object') {
+          containers.push(child);
+          depths.push(depth + 1);
+        }
+      }
+      continue;
+    }
+    const record = value as Record<string, unknown>;
+    // for…in rather than Object.keys(): no array of keys allocated for each of a body's objects.
+    // JSON.parse makes plain objects, so it visits their own keys (and anything enumerable a
+    // polluted Object.prototype would add, which is as well checked).
+    for (const key in record) {
+      if (isForbiddenKey(key)) return `${key} 키는 사용할 수 없습니다.`;
+      if (key.includes('\u0000')) return NUL_MESSAGE;
+      const child = record[key];
+      if (typeof child === 'string') {
+        if (child.includes('\u0000')) return NUL_MESSAGE;
+      } else if (child !== null && typeof child === 'object') {
+        containers.push(child);
+        depths.push(depth + 1);
+      }
+    }
+  }
+  return undefined;
+}
+
+const parseJson = express.json({ limit: MAX_BODY_BYTES, strict: true, type: () => true });
+
+function hasBody(req: Request): boolean {
+  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+}
+
+function isJson(req: Request): boolean {
+  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
+}
+
+/** body-parser's failure as SPEC §1's error: 413 too large, 400 malformed, 415 another charset or encoding. */
+function bodyError(err: { type?: string; status?: number }): Error {
+  if (err.type === 'entity.too.large') return new AppException('PayloadTooLarge', '요청 본문이 너무 큽니다. (최대 1 MiB)');
+  if (err.type === 'entity.parse.failed') return errors.validation('JSON 형식이 올바르지 않습니다.');
+  if (err.type === 'encoding.unsupported' || err.type === 'charset.unsupported') {
+    return new AppException('UnsupportedMediaType', '요청 본문은 UTF-8 JSON 이어야 합니다.');
+  }
+  if (err.status && err.status < 500) return errors.validation('요청 본문을 읽을 수 없습니다.');
+  return err as Error;
+}
+
+/** Reads and parses a JSON body of up to 1 MiB into req.body, then checks its shape (findBodyProblem). */
+export function readJsonBody(req: Request, res: Response): Promise<void> {
+  if (!hasBody(req)) return Promise.resolve();
+  if (!isJson(req)) return Promise.reject(new AppException('UnsupportedMediaType', '요청 본문은 application/json 이어야 합니다.'));
+  return new Promise((resolve, reject) =>
+    parseJson(req, res, (err?: { type?: string; status?: number }) => {
+      if (err) return reject(bodyError(err));
+      const problem = findBodyProblem(req.body);
+      return problem ? reject(errors.validation(problem)) : resolve();
+    }),
+  );
+}
+
+/**
+ * The body is read here, a guard that runs after HmacAuthGuard, rather than by a middleware in
+ * front of every route, and only for an authenticated caller: one that is not known (no or a
+ * malformed Authorization header, a wrong signature) gets its 401 before a byte of its body is
+ * read, a path with no route its 404, and a public route (health) takes no body, so an unsigned
+ * 1 MiB body costs no parsing (issue 12 §1). For signed requests the body's errors (415, 413,
+ * malformed 400) still come before the role check and validation, with SPEC §1's error body, as
+ * Nest's own body parser (switched off in createApp) would not give.
+ */
+@Injectable()
+export class JsonBodyGuard implements CanActivate {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const http = context.switchToHttp();
+    const req = http.getRequest<Request>();
+    if (req.caller) await readJsonBody(req, http.getResponse<Response>());
+    return true;
+  }
+}
