@@ -1,22 +1,24 @@
-import { CreateAccountsAndApiKeys1764320000000 } from './1764320000000-CreateAccountsAndApiKeys';
-import { CreateUsageAndEntities1764320100000 } from './1764320100000-CreateUsageAndEntities';
-import { CreatePropertiesAndRecords1764320200000 } from './1764320200000-CreatePropertiesAndRecords';
-import { CreateRelationships1764320300000 } from './1764320300000-CreateRelationships';
-import { ApplyQuotaAtCommit1764320400000 } from './1764320400000-ApplyQuotaAtCommit';
-import { HotPathFunctions1764320500000 } from './1764320500000-HotPathFunctions';
-import { RecordsForOtherModules1764320600000 } from './1764320600000-RecordsForOtherModules';
-import { EffectiveLimits1764320700000 } from './1764320700000-EffectiveLimits';
-import { RelationshipCreateOnlyInserts1764320800000 } from './1764320800000-RelationshipCreateOnlyInserts';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { MigrationInterface } from 'typeorm';
 
-/** Every migration, oldest first. A new migration is one more line here. */
-export const MIGRATIONS = [
-  CreateAccountsAndApiKeys1764320000000,
-  CreateUsageAndEntities1764320100000,
-  CreatePropertiesAndRecords1764320200000,
-  CreateRelationships1764320300000,
-  ApplyQuotaAtCommit1764320400000,
-  HotPathFunctions1764320500000,
-  RecordsForOtherModules1764320600000,
-  EffectiveLimits1764320700000,
-  RelationshipCreateOnlyInserts1764320800000,
-];
+/** `<13-digit timestamp>-<PascalName>.ts` (`.js` once built); the timestamp orders them. */
+export const MIGRATION_FILE = /^(\d{13})-([A-Za-z0-9]+)\.(ts|js)$/;
+
+type MigrationClass = new () => MigrationInterface;
+
+/**
+ * Every migration in this folder, oldest first, found by its file name: adding a migration is
+ * adding its file. Each file exports one class, named `<PascalName><timestamp>`.
+ */
+export const MIGRATIONS: MigrationClass[] = readdirSync(__dirname)
+  .filter((file) => MIGRATION_FILE.test(file))
+  .sort()
+  .map((file) => {
+    const [, timestamp, name] = MIGRATION_FILE.exec(file)!;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const exported = require(join(__dirname, file)) as Record<string, MigrationClass>;
+    const migration = exported[`${name}${timestamp}`];
+    if (typeof migration !== 'function') throw new Error(`migrations/${file} must export the class ${name}${timestamp}`);
+    return migration;
+  });
