@@ -1,4 +1,9 @@
 /**
+ * The API reference is complete, and the same under jest as in production: the document of the
+ * built server (`nest build`) equals the one the in-process test app serves (@swc/jest), which the
+ * other reliability suites read to enumerate routes; every operation has a summary, a description
+ * and its success schema.
+ *
  * The API reference page works as users meet it: /docs of the built server, in headless Chromium
  * (Debian's `chromium`, driven by playwright-core). A user enters a key and its secret once in the
  * Authorize dialog, then "Try it out" → Execute on GET /plans/me answers 200: the page signed the
@@ -7,11 +12,37 @@
  */
 import * as fs from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import request from 'supertest';
+import { createTestApp } from '../utils/create-app';
 import { createTestDatabase } from '../utils/test-database';
 import { createAccountWithKey, killLeftovers, startInstances, type AccountWithKey, type Instance } from './utils/instances';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = '/tmp/crm-core-docs-try-it-out.png';
+
+/**
+ * Operations of the relationships controller, which is being reworked elsewhere: they still need
+ * their `@ApiDoc` (and their DTOs their `@ApiProperty`). Remove each name as it gets one.
+ */
+const AWAITING_DOCS = new Set([
+  'RelationshipsController_create',
+  'RelationshipsController_createBulk',
+  'RelationshipsController_list',
+  'RelationshipsController_listAlias',
+  'RelationshipsController_listByType',
+  'RelationshipsController_get',
+  'RelationshipsController_update',
+  'RelationshipsController_delete',
+]);
+
+type Operation = { operationId: string; summary?: string; description?: string; responses: Record<string, { content?: Record<string, { schema?: unknown }> }> };
+type OpenApiDocument = { paths: Record<string, Record<string, Operation>> };
+
+async function documentOf(base: string): Promise<OpenApiDocument> {
+  const res = await fetch(`${base}/docs/openapi.json`);
+  if (res.status !== 200) throw new Error(`GET /docs/openapi.json answered ${res.status}`);
+  return (await res.json()) as OpenApiDocument;
+}
 
 /** Fills one scheme of the Authorize dialog and confirms it (Swagger UI shows one form per scheme). */
 async function authorizeScheme(page: Page, scheme: string, value: string): Promise<void> {
@@ -43,6 +74,31 @@ describe('/docs in a browser: enter a key once, then "Try it out" signs every ca
   afterAll(async () => {
     await browser?.close();
     await killLeftovers();
+  });
+
+  it('serves the same document from the built server as from the app the tests build (no build-time plugin adds to it)', async () => {
+    const testApp = await createTestApp();
+    try {
+      const inJest = (await request(testApp.app.getHttpServer()).get('/docs/openapi.json').expect(200)).body;
+      expect(await documentOf(server.base)).toEqual(inJest);
+    } finally {
+      await testApp.close();
+    }
+  });
+
+  it('documents every operation: a summary, a description, and the schema of its success answer', async () => {
+    const problems: string[] = [];
+    for (const [path, item] of Object.entries((await documentOf(server.base)).paths)) {
+      for (const [method, operation] of Object.entries(item)) {
+        if (AWAITING_DOCS.has(operation.operationId)) continue;
+        const name = `${method.toUpperCase()} ${path}`;
+        if (!operation.summary) problems.push(`${name}: no summary`);
+        if (!operation.description) problems.push(`${name}: no description`);
+        const success = Object.entries(operation.responses).filter(([status]) => status.startsWith('2'));
+        if (!success.some(([, response]) => response.content?.['application/json']?.schema)) problems.push(`${name}: no success schema`);
+      }
+    }
+    expect(problems).toEqual([]);
   });
 
   it('GET /plans/me from the page answers 200 with the plan, signed in the browser without sending the secret', async () => {

@@ -1,14 +1,6 @@
 import { applyDecorators, type Type } from '@nestjs/common';
-import { ApiExtraModels, ApiOperation, ApiProperty, ApiQuery, ApiResponse, getSchemaPath } from '@nestjs/swagger';
-
-/** The body of every error answer (docs/conventions.md). */
-export class ErrorBody {
-  @ApiProperty({ example: 'NotFound', description: 'Stable, machine-readable; see the errors table in docs/conventions.md.' })
-  errorCode: string;
-
-  @ApiProperty({ example: '존재하지 않는 레코드입니다.', description: 'For people, in Korean; may change.' })
-  errorMessage: string;
-}
+import { ApiExtraModels, ApiOperation, ApiQuery, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import { ErrorBody, errorResponse, quotaErrorResponse } from './error-responses';
 
 /** A notable error of one operation: what causes it there (the generic ones are added for every operation). */
 export type OperationErrors = Partial<Record<400 | 403 | 404 | 409, string>>;
@@ -16,6 +8,8 @@ export type OperationErrors = Partial<Record<400 | 403 | 404 | 409, string>>;
 export interface ApiDocOptions {
   /** Roles are added from `@Roles()` when the document is built; say here what else a caller must know. */
   description?: string;
+  /** The plan limit the operation counts against: described, with its 403 QuotaExceeded (`errors[403]` may say more). */
+  quota?: string;
   /** The success answer: `201` with the class for creates, `200` otherwise. */
   created?: Type<unknown>;
   ok?: Type<unknown>;
@@ -43,7 +37,8 @@ function pageSchema(item: Type<unknown>) {
  * (built by @swc/jest, which runs no TypeScript plugin) is the one users get.
  */
 export function ApiDoc(summary: string, options: ApiDocOptions): MethodDecorator {
-  const decorators = [ApiOperation({ summary, description: options.description })];
+  const description = [options.description, options.quota && `Counts against the plan’s \`${options.quota}\` (docs/plans.md).`].filter(Boolean).join(' ');
+  const decorators = [ApiExtraModels(ErrorBody), ApiOperation({ summary, description: description || undefined })];
   if (options.created) decorators.push(ApiResponse({ status: 201, description: 'Created.', type: options.created }));
   if (options.ok) decorators.push(ApiResponse({ status: 200, description: 'OK.', type: options.ok }));
   if (options.okArray) decorators.push(ApiResponse({ status: 200, description: 'OK: a top-level array.', type: options.okArray, isArray: true }));
@@ -55,8 +50,11 @@ export function ApiDoc(summary: string, options: ApiDocOptions): MethodDecorator
       ApiQuery({ name: 'startKey', required: false, schema: { type: 'string', maxLength: 512 }, description: 'The `nextKey` of the previous page.' }),
     );
   }
-  for (const [status, description] of Object.entries(options.errors ?? {})) {
-    decorators.push(ApiResponse({ status: Number(status), description, type: ErrorBody }));
+  const { 403: forbidden, ...others } = options.errors ?? {};
+  if (options.quota) decorators.push(ApiResponse({ status: 403, ...quotaErrorResponse(options.quota, forbidden) }));
+  else if (forbidden) decorators.push(ApiResponse({ status: 403, ...errorResponse(403, forbidden) }));
+  for (const [status, text] of Object.entries(others)) {
+    decorators.push(ApiResponse({ status: Number(status), ...errorResponse(Number(status), text) }));
   }
   return applyDecorators(...decorators);
 }

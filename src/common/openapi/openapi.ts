@@ -4,7 +4,7 @@ import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swag
 import { IS_PUBLIC } from '../auth/public.decorator';
 import { Roles } from '../auth/roles';
 import { API_PREFIX } from '../http/api-prefix';
-import { ErrorBody } from './api-doc.decorator';
+import { ErrorBody, errorResponse } from './error-responses';
 import { SIGNING_SCHEMES, signSwaggerUiRequest } from './sign-request';
 
 /** Every signed operation can answer these; an operation's own `@ApiDoc` errors say more. */
@@ -84,7 +84,7 @@ function completeOperations(document: OpenAPIObject, access: Map<string, Handler
         Object.assign(operation, { 'x-required-role': handler.role });
       }
       for (const [status, description] of Object.entries(GENERIC_ERRORS)) {
-        operation.responses[status] ??= { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorBody' } } } };
+        operation.responses[status] ??= errorResponse(Number(status), description);
       }
     }
   }

@@ -18,7 +18,7 @@ export class ApiKeysController {
   @ApiDoc('Create an API key', {
     description: 'A key for the calling member, with `role` at most the caller’s (default: the caller’s). The secret is in this answer only: store it now.',
     created: CreatedApiKeyResponse,
-    errors: { 403: 'Forbidden: the caller acts below DEVELOPER, or asks for a role above its own.' },
+    errors: { 403: 'Forbidden: the key’s role is too low for this route, or below the role asked for.' },
   })
   @Post()
   create(@Auth() caller: AuthenticatedCaller, @Body() dto: CreateApiKeyDto) {

@@ -17,9 +17,10 @@ export class EntitiesController {
   constructor(private readonly entities: EntitiesService) {}
 
   @ApiDoc('Create an entity', {
-    description: 'An object type such as Contact, Company or Deal. Counts against the plan’s `entities.max`.',
+    description: 'An object type such as Contact, Company or Deal.',
+    quota: 'entities.max',
     created: EntityResponse,
-    errors: { 403: 'Forbidden (role below OWNER) or QuotaExceeded (`entities.max` reached).', 409: 'The slug is already used in the account.' },
+    errors: { 409: 'The slug is already used in the account.' },
   })
   @Post()
   @Roles('OWNER')

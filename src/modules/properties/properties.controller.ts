@@ -24,11 +24,11 @@ export class PropertiesController {
   constructor(private readonly properties: PropertiesService) {}
 
   @ApiDoc('Create a property', {
-    description: 'A field of an entity. Counts against the plan’s `properties.maxPerEntity` in that entity.',
+    description: 'A field of an entity.',
+    quota: 'properties.maxPerEntity',
     created: PropertyResponse,
     errors: {
       400: 'Options missing for DROPDOWN, RADIO or MULTI_CHECKBOX, or given for another type.',
-      403: 'Forbidden (role below OWNER) or QuotaExceeded (`properties.maxPerEntity` reached in the entity).',
       404: 'No such entity in the account.',
       409: 'The name, or the key, is already used in the entity.',
     },
@@ -42,9 +42,10 @@ export class PropertiesController {
 
   @ApiDoc('Create properties in bulk', {
     description: '1–500 properties, possibly of several entities, all or none.',
+    quota: 'properties.maxPerEntity',
     created: BulkCreatedPropertiesResponse,
     errors: {
-      403: 'Forbidden (role below OWNER) or QuotaExceeded (an entity would pass `properties.maxPerEntity`); nothing is created.',
+      403: 'Forbidden (the key’s role is too low) or QuotaExceeded (an entity would pass `properties.maxPerEntity`); nothing is created.',
       404: 'One of the entities is not in the account.',
       409: 'Two properties of the batch, or one of them and a stored one, share a name or a key in their entity; nothing is created.',
     },

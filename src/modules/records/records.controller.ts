@@ -26,11 +26,11 @@ export class RecordsController {
   constructor(private readonly records: RecordsService) {}
 
   @ApiDoc('Create a record', {
-    description: '`data` is keyed by the entity’s property IDs, each value checked against its field type (docs/conventions.md). Counts against the plan’s `records.max`.',
+    description: '`data` is keyed by the entity’s property IDs, each value checked against its field type (docs/conventions.md).',
+    quota: 'records.max',
     created: RecordResponse,
     errors: {
       400: 'A value of the wrong type, an unknown property ID, or a required property missing; the message names the property.',
-      403: 'Forbidden (role below MEMBER) or QuotaExceeded (`records.max` reached).',
       404: 'No such entity in the account.',
     },
   })
@@ -54,8 +54,9 @@ export class RecordsController {
 
   @ApiDoc('Restore records in bulk', {
     description: 'Up to 1,000 records out of the trash: all of them, or none when the plan has no room. IDs not in the account are left out.',
+    quota: 'records.max',
     ok: BulkRecordsResponse,
-    errors: { 403: 'Forbidden (role below MEMBER) or QuotaExceeded (the restored records would pass `records.max`); nothing is restored.' },
+    errors: { 403: 'Forbidden (the key’s role is too low) or QuotaExceeded (the restored records would pass `records.max`); nothing is restored.' },
   })
   @Post('bulk/restore')
   @HttpCode(200)
@@ -103,8 +104,8 @@ export class RecordsController {
 
   @ApiDoc('Restore a record', {
     description: 'Brings it back from the trash with its relationships. Restoring an active record changes nothing.',
+    quota: 'records.max',
     ok: RecordResponse,
-    errors: { 403: 'Forbidden (role below MEMBER) or QuotaExceeded (`records.max` reached).' },
   })
   @Post(':recordId/restore')
   @HttpCode(200)

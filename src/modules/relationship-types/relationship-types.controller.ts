@@ -17,10 +17,10 @@ export class RelationshipTypesController {
   constructor(private readonly types: RelationshipTypesService) {}
 
   @ApiDoc('Create a relationship type', {
-    description: 'A kind of link from a source entity to a target entity (they may be the same). Counts against `relationshipTypes.maxPerEntity` of each entity it touches.',
+    description: 'A kind of link from a source entity to a target entity (they may be the same); it counts in each entity it touches.',
+    quota: 'relationshipTypes.maxPerEntity',
     created: RelationshipTypeResponse,
     errors: {
-      403: 'Forbidden (role below MEMBER) or QuotaExceeded (`relationshipTypes.maxPerEntity` reached for one of the entities).',
       404: 'One of the entities is not in the account.',
       409: 'A type with this name already links these two entities.',
     },
