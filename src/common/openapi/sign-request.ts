@@ -24,7 +24,9 @@ export async function signSwaggerUiRequest(request: SwaggerUiRequest): Promise<S
   const apiSecret = authorized['apiSecret']?.value?.trim();
   if (!apiKey || !apiSecret) return request; // unsigned: the API answers 401, which tells the user what is missing
   if (!globalThis.crypto?.subtle) {
-    throw new Error('Signing needs Web Crypto, which browsers give only to secure pages: open /docs over https, or on localhost.');
+    // Throwing here would break Swagger UI's response panel; the call goes unsigned (401) instead.
+    (globalThis as { alert?: (message: string) => void }).alert?.('This page cannot sign: browsers give Web Crypto only to secure pages. Open /docs over https, or on localhost.');
+    return request;
   }
   const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
   const date = new Date().toISOString();

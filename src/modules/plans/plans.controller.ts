@@ -1,8 +1,8 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { ApiDoc } from '../../common/openapi/api-doc.decorator';
 import { Auth, type AuthenticatedCaller } from '../../common/auth/authenticated-caller';
 import { Roles } from '../../common/auth/roles';
+import { ApiDoc } from '../../common/openapi/api-doc.decorator';
 import { PlanResponse } from './dto/plan.response';
 import { PlansService } from './plans.service';
 

@@ -1,9 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { ApiDoc } from '../../common/openapi/api-doc.decorator';
 import { Auth, type AuthenticatedCaller } from '../../common/auth/authenticated-caller';
 import { Roles } from '../../common/auth/roles';
 import { IdParamPipe } from '../../common/ids/id-param.pipe';
+import { ApiDoc } from '../../common/openapi/api-doc.decorator';
 import { Quota } from '../../common/quota/quota.interceptor';
 import {
   BulkDeleteRecordsDto,
