@@ -34,7 +34,7 @@ export class ApiKeysController {
   @ApiDoc('Revoke an API key', {
     description: 'Its signatures stop working at once, on every instance. Revoking twice answers the same key.',
     ok: ApiKeyResponse,
-    errors: { 403: 'Forbidden: the key’s role is above the caller’s.', 404: 'No such key in the account.' },
+    errors: { 403: 'Forbidden: the key belongs to another member whose role is above the caller’s.', 404: 'No such key in the account.' },
   })
   @Delete(':apiKey')
   @HttpCode(200)
