@@ -1,5 +1,5 @@
 import { Controller, Get, HttpStatus, Res } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { DataSource } from 'typeorm';
 import { Public } from '../../common/auth/public.decorator';
@@ -14,7 +14,13 @@ export class HealthController {
 
   constructor(private readonly dataSource: DataSource) {}
 
-  /** 200 while the process and its database answer; 503 (with the error envelope) while the database does not. */
+  @ApiOperation({ summary: 'Health of the process and its database', description: 'No signature. 200 while the process and its database answer; 503 (the error envelope plus the same fields) while the database does not.' })
+  @ApiResponse({ status: 200, description: 'Up.', schema: { example: { status: 'ok', database: 'up', uptimeSeconds: 42 } } })
+  @ApiResponse({
+    status: 503,
+    description: 'The database does not answer.',
+    schema: { example: { errorCode: 'ServiceUnavailable', errorMessage: '…', status: 'unavailable', database: 'down', uptimeSeconds: 42 } },
+  })
   @Public()
   @Get()
   async check(@Res({ passthrough: true }) res: Response) {

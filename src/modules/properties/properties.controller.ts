@@ -3,8 +3,9 @@ import { ApiTags } from '@nestjs/swagger';
 import { Auth, type AuthenticatedCaller } from '../../common/auth/authenticated-caller';
 import { Roles } from '../../common/auth/roles';
 import { IdParamPipe } from '../../common/ids/id-param.pipe';
+import { ApiDoc } from '../../common/openapi/api-doc.decorator';
 import { Quota, type QuotaUse } from '../../common/quota/quota.interceptor';
-import { BulkCreatePropertiesDto, CreatePropertyDto, ListPropertiesQueryDto, PropertyResponse, UpdatePropertyDto } from './dto/property.dto';
+import { BulkCreatePropertiesDto, BulkCreatedPropertiesResponse, CreatePropertyDto, ListPropertiesQueryDto, PropertyResponse, UpdatePropertyDto } from './dto/property.dto';
 import { PropertiesService } from './properties.service';
 
 const PropertyId = () => Param('propertyId', new IdParamPipe('property'));
@@ -22,6 +23,16 @@ function perEntity(created: PropertyResponse[]): QuotaUse[] {
 export class PropertiesController {
   constructor(private readonly properties: PropertiesService) {}
 
+  @ApiDoc('Create a property', {
+    description: 'A field of an entity.',
+    quota: 'properties.maxPerEntity',
+    created: PropertyResponse,
+    errors: {
+      400: 'Options missing for DROPDOWN, RADIO or MULTI_CHECKBOX, or given for another type.',
+      404: 'No such entity in the account.',
+      409: 'The name, or the key, is already used in the entity.',
+    },
+  })
   @Post()
   @Roles('OWNER')
   @Quota('properties.maxPerEntity', (created: PropertyResponse) => perEntity([created]))
@@ -29,7 +40,16 @@ export class PropertiesController {
     return this.properties.create(caller.accountId, dto);
   }
 
-  /** 1–500 properties, all or none. */
+  @ApiDoc('Create properties in bulk', {
+    description: '1–500 properties, possibly of several entities, all or none.',
+    quota: 'properties.maxPerEntity',
+    created: BulkCreatedPropertiesResponse,
+    errors: {
+      403: 'Forbidden (the key’s role is too low) or QuotaExceeded (an entity would pass `properties.maxPerEntity`); nothing is created.',
+      404: 'One of the entities is not in the account.',
+      409: 'Two properties of the batch, or one of them and a stored one, share a name or a key in their entity; nothing is created.',
+    },
+  })
   @Post('bulk')
   @Roles('OWNER')
   @Quota('properties.maxPerEntity', (created: { data: PropertyResponse[] }) => perEntity(created.data))
@@ -37,22 +57,33 @@ export class PropertiesController {
     return this.properties.createBulk(caller.accountId, dto);
   }
 
+  @ApiDoc('List an entity’s properties', { description: 'Oldest first.', page: PropertyResponse, errors: { 404: 'No such entity in the account.' } })
   @Get()
   list(@Auth() caller: AuthenticatedCaller, @Query() query: ListPropertiesQueryDto) {
     return this.properties.list(caller.accountId, query);
   }
 
+  @ApiDoc('Get a property', { ok: PropertyResponse })
   @Get(':propertyId')
   get(@Auth() caller: AuthenticatedCaller, @PropertyId() propertyId: string) {
     return this.properties.get(caller.accountId, propertyId);
   }
 
+  @ApiDoc('Update a property', {
+    description: 'Changes name, key, required, options (replaced whole) or description; never the entity or the field type.',
+    ok: PropertyResponse,
+    errors: { 409: 'The new name or key is already used in the entity.' },
+  })
   @Patch(':propertyId')
   @Roles('OWNER')
   update(@Auth() caller: AuthenticatedCaller, @PropertyId() propertyId: string, @Body() dto: UpdatePropertyDto) {
     return this.properties.update(caller.accountId, propertyId, dto);
   }
 
+  @ApiDoc('Delete a property', {
+    description: 'Also removes its values from the entity’s records, and frees a unit of `properties.maxPerEntity`.',
+    ok: PropertyResponse,
+  })
   @Delete(':propertyId')
   @Roles('OWNER')
   delete(@Auth() caller: AuthenticatedCaller, @PropertyId() propertyId: string) {
