@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { TIERS, type Tier } from '../plan';
+import { TIERS, type Tier } from '../../../common/quota/limits';
 
 const LIMITS_EXAMPLE = {
   'entities.max': 5,
