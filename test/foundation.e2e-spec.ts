@@ -34,6 +34,8 @@ describe('Foundation: health, error envelope, request ids, migrations', () => {
   });
 
   describe('bodies of signed requests (SPEC §1)', () => {
+    /** Sends a Buffer's bytes as they are (supertest would send a JSON rendering of the Buffer). */
+    const raw = (bytes: unknown) => bytes as string;
     let owner: ReturnType<typeof signed>;
     beforeAll(async () => {
       owner = signed(t.app.getHttpServer(), (await seedAccount(t)).keys.OWNER);
@@ -58,6 +60,31 @@ describe('Foundation: health, error envelope, request ids, migrations', () => {
       const big = JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024) });
       const res = await owner.post('/crm-core/v1/entities').set('Content-Type', 'application/json').send(big);
       expectError(res, 413, 'PayloadTooLarge');
+    });
+
+    it('a JSON body declared in a charset other than UTF-8 is a 415, whatever its bytes', async () => {
+      for (const charset of ['utf-16le', 'utf-16', 'latin1', 'iso-8859-1']) {
+        const res = await owner.post('/crm-core/v1/entities').set('Content-Type', `application/json; charset=${charset}`).serialize(raw).send(Buffer.from('{"name":"a","slug":"a"}', 'utf16le'));
+        expectError(res, 415, 'UnsupportedMediaType');
+      }
+      await owner.post('/crm-core/v1/entities').set('Content-Type', 'application/json; charset=UTF-8').send('{"name":"ok","slug":"charset_ok"}').expect(201);
+    });
+
+    it('bytes that are not UTF-8 are a 400, never stored as U+FFFD', async () => {
+      const body = Buffer.concat([Buffer.from('{"name":"caf'), Buffer.from([0xe9]), Buffer.from('","slug":"latin"}')]);
+      const res = await owner.post('/crm-core/v1/entities').set('Content-Type', 'application/json').serialize(raw).send(body);
+      expectError(res, 400, 'ValidationError');
+      expect(res.body.errorMessage).toMatch('UTF-8');
+      const list = await owner.get('/crm-core/v1/entities').expect(200);
+      expect(list.body.data.map((e: { slug: string }) => e.slug)).not.toContain('latin');
+    });
+
+    it('a lone surrogate, valid JSON but no text, is a 400; a whole pair is fine', async () => {
+      for (const body of ['{"name":"a\\ud800","slug":"s1"}', '{"name":"a\\udc00b","slug":"s2"}']) {
+        expectError(await owner.post('/crm-core/v1/entities').set('Content-Type', 'application/json').send(body), 400, 'ValidationError');
+      }
+      const res = await owner.post('/crm-core/v1/entities').set('Content-Type', 'application/json').send('{"name":"\\ud83d\\ude00","slug":"emoji"}').expect(201);
+      expect(res.body.name).toBe('😀');
     });
   });
 

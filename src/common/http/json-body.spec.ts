@@ -31,4 +31,12 @@ describe('findBodyProblem', () => {
     wide.push({ b: [{ constructor: 1 }] });
     expect(findBodyProblem({ a: wide })).toMatch('constructor');
   });
+
+  it('refuses lone surrogates in values and keys, and keeps whole pairs', () => {
+    expect(findBodyProblem({ name: 'a\ud800' })).toMatch('서로게이트');
+    expect(findBodyProblem({ ['\udc00']: 1 })).toMatch('서로게이트');
+    expect(findBodyProblem({ tags: ['x', '\ude00a'] })).toMatch('서로게이트');
+    expect(findBodyProblem('\ud83d')).toMatch('서로게이트');
+    expect(findBodyProblem({ name: '\ud83d\ude00 홍길동', ['😀']: ['\ud83d\ude00'] })).toBeUndefined();
+  });
 });

@@ -1,12 +1,23 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import express from 'express';
+import { isUtf8 } from 'node:buffer';
 import { AppException, errors } from '../errors/app.exception';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 export const MAX_BODY_DEPTH = 32;
 
 const NUL_MESSAGE = 'NUL 문자는 사용할 수 없습니다.';
+const SURROGATE_MESSAGE = '짝이 없는 서로게이트 문자(\\uD800–\\uDFFF)는 사용할 수 없습니다.';
+/** A NUL, or half of a surrogate pair (a `u` regex sees a whole pair as one code point). */
+const UNSTORABLE = /[\u0000\p{Surrogate}]/u;
+
+/** Why a string cannot be stored as sent: PostgreSQL refuses NUL, and a lone surrogate is no character (validators throw on it). */
+function stringProblem(value: string): string | undefined {
+  const found = UNSTORABLE.exec(value);
+  if (!found) return undefined;
+  return found[0] === '\u0000' ? NUL_MESSAGE : SURROGATE_MESSAGE;
+}
 const DEPTH_MESSAGE = `JSON은 ${MAX_BODY_DEPTH}단계까지만 중첩할 수 있습니다.`;
 
 function isForbiddenKey(key: string): boolean {
@@ -15,13 +26,13 @@ function isForbiddenKey(key: string): boolean {
 
 /**
  * Why a parsed body is refused, or undefined: nesting deeper than MAX_BODY_DEPTH (it would
- * overflow the stack of the validators), keys that reach object prototypes, and NUL characters,
- * which PostgreSQL cannot store. Iterative, so a hostile body cannot overflow the stack; linear in
+ * overflow the stack of the validators), keys that reach object prototypes, NUL characters, which
+ * PostgreSQL cannot store, and lone surrogates (`"\ud800"` is valid JSON but no text). Iterative, so a hostile body cannot overflow the stack; linear in
  * the body's size, with index loops, and only objects and arrays pushed (as two parallel stacks,
  * no allocation per element), so that a 1 MiB array of numbers costs a walk, not a stack entry each.
  */
 export function findBodyProblem(body: unknown): string | undefined {
-  if (typeof body === 'string') return body.includes('\u0000') ? NUL_MESSAGE : undefined;
+  if (typeof body === 'string') return stringProblem(body);
   if (body === null || typeof body !== 'object') return undefined;
   const containers: object[] = [body];
   const depths: number[] = [1];
@@ -33,7 +44,8 @@ export function findBodyProblem(body: unknown): string | undefined {
       for (let i = 0; i < value.length; i++) {
         const child: unknown = value[i];
         if (typeof child === 'string') {
-          if (child.includes('\u0000')) return NUL_MESSAGE;
+          const problem = stringProblem(child);
+          if (problem) return problem;
         } else if (child !== null && typeof child === 'object') {
           containers.push(child);
           depths.push(depth + 1);
@@ -47,10 +59,12 @@ export function findBodyProblem(body: unknown): string | undefined {
     // polluted Object.prototype would add, which is as well checked).
     for (const key in record) {
       if (isForbiddenKey(key)) return `${key} 키는 사용할 수 없습니다.`;
-      if (key.includes('\u0000')) return NUL_MESSAGE;
+      const keyProblem = stringProblem(key);
+      if (keyProblem) return keyProblem;
       const child = record[key];
       if (typeof child === 'string') {
-        if (child.includes('\u0000')) return NUL_MESSAGE;
+        const problem = stringProblem(child);
+        if (problem) return problem;
       } else if (child !== null && typeof child === 'object') {
         containers.push(child);
         depths.push(depth + 1);
@@ -60,21 +74,38 @@ export function findBodyProblem(body: unknown): string | undefined {
   return undefined;
 }
 
-const parseJson = express.json({ limit: MAX_BODY_BYTES, strict: true, type: () => true });
+const INVALID_UTF8 = 'invalid.utf8';
+
+const parseJson = express.json({
+  limit: MAX_BODY_BYTES,
+  strict: true,
+  type: () => true,
+  // body-parser would decode invalid bytes as U+FFFD and store them: refuse them instead.
+  verify: (_req, _res, buffer) => {
+    if (!isUtf8(buffer)) throw Object.assign(new Error('invalid UTF-8'), { type: INVALID_UTF8, status: 400 });
+  },
+});
 
 function hasBody(req: Request): boolean {
   return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 }
 
-function isJson(req: Request): boolean {
-  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
+/** `application/json` (or `application/…+json`), in UTF-8: a charset other than utf-8 is a 415 (SPEC §1). */
+function isUtf8Json(req: Request): boolean {
+  const [mediaType, ...parameters] = (req.headers['content-type'] ?? '').toLowerCase().split(';');
+  const type = mediaType.trim();
+  if (type !== 'application/json' && !(type.startsWith('application/') && type.endsWith('+json'))) return false;
+  return parameters.every((parameter) => {
+    const [name, value = ''] = parameter.split('=').map((part) => part.trim());
+    return name !== 'charset' || ['utf-8', 'utf8'].includes(value.replace(/^"(.*)"$/, '$1'));
+  });
 }
 
 /** body-parser's failure as SPEC §1's error: 413 too large, 400 malformed, 415 another charset or encoding. */
 function bodyError(err: { type?: string; status?: number }): Error {
   if (err.type === 'entity.too.large') return new AppException('PayloadTooLarge', '요청 본문이 너무 큽니다. (최대 1 MiB)');
   if (err.type === 'entity.parse.failed') return errors.validation('JSON 형식이 올바르지 않습니다.');
+  if (err.type === INVALID_UTF8) return errors.validation('요청 본문이 올바른 UTF-8이 아닙니다.');
   if (err.type === 'encoding.unsupported' || err.type === 'charset.unsupported') {
     return new AppException('UnsupportedMediaType', '요청 본문은 UTF-8 JSON 이어야 합니다.');
   }
@@ -85,7 +116,7 @@ function bodyError(err: { type?: string; status?: number }): Error {
 /** Reads and parses a JSON body of up to 1 MiB into req.body, then checks its shape (findBodyProblem). */
 export function readJsonBody(req: Request, res: Response): Promise<void> {
   if (!hasBody(req)) return Promise.resolve();
-  if (!isJson(req)) return Promise.reject(new AppException('UnsupportedMediaType', '요청 본문은 application/json 이어야 합니다.'));
+  if (!isUtf8Json(req)) return Promise.reject(new AppException('UnsupportedMediaType', '요청 본문은 UTF-8 application/json 이어야 합니다.'));
   return new Promise((resolve, reject) =>
     parseJson(req, res, (err?: { type?: string; status?: number }) => {
       if (err) return reject(bodyError(err));
