@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { generateId } from '../src/common/ids/ids';
+import { LIMIT_NAMES, TIERS } from '../src/common/quota/limits';
 import { QuotaService } from '../src/common/quota/quota.service';
 import { AccountsService } from '../src/modules/accounts/accounts.service';
 import { createTestApp, type TestApp } from './utils/create-app';
@@ -26,24 +27,34 @@ describe('Plans and quotas (SPEC §4)', () => {
     await a.app.get(AccountsService).setLimit(account.accountId, 'relationships.max', null);
     await account.as.OWNER.post('/crm-core/v1/entities', { name: 'Contact', slug: 'contact' }).expect(201);
     const res = await account.as.VIEWER.get('/crm-core/v1/plans/me').expect(200);
+    // Every limit is listed; a module that adds one checks its own values in its own suite.
+    expect(Object.keys(res.body.limits).sort()).toEqual([...LIMIT_NAMES].sort());
+    expect(Object.keys(res.body.usage).sort()).toEqual([...LIMIT_NAMES].sort());
     expect(res.body).toEqual({
       tier: 'FREE',
-      limits: {
+      limits: expect.objectContaining({
         'entities.max': 5,
         'properties.maxPerEntity': 20,
         'records.max': 10,
         'relationshipTypes.maxPerEntity': 5,
         'relationships.max': null,
-      },
-      usage: {
+      }),
+      usage: expect.objectContaining({
         'entities.max': 1,
         'properties.maxPerEntity': {},
         'records.max': 0,
         'relationshipTypes.maxPerEntity': {},
         'relationships.max': 0,
-      },
+      }),
       overrides: { 'records.max': 10, 'relationships.max': null },
     });
+  });
+
+  it('every limit name has a value (a number or null for unlimited) for every tier', async () => {
+    const rows: { tier: string; limit_name: string }[] = await a.app.get(DataSource).query(`SELECT tier, limit_name FROM plan_limits`);
+    const stored = new Set(rows.map((r) => `${r.tier} ${r.limit_name}`));
+    const missing = TIERS.flatMap((tier) => LIMIT_NAMES.map((name) => `${tier} ${name}`)).filter((pair) => !stored.has(pair));
+    expect(missing).toEqual([]);
   });
 
   it('a create past the limit is a 403 QuotaExceeded and writes nothing; a delete frees a slot at once', async () => {

@@ -10,6 +10,12 @@ describe('IDs', () => {
     expect(isId(id, kind)).toBe(true);
   });
 
+  it('gives every kind its own five-letter prefix', () => {
+    const prefixes = Object.values(ID_PREFIXES);
+    for (const prefix of prefixes) expect(prefix).toMatch(/^[A-Z]{5}$/);
+    expect(new Set(prefixes).size).toBe(prefixes.length);
+  });
+
   it('encodes the UTC creation time as yyMMddHHmmssSSS', () => {
     const at = new Date(Date.UTC(2026, 3, 23, 9, 15, 30, 123));
     const id = generateId('relationshipType', at);
