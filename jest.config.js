@@ -1,5 +1,5 @@
 // @swc/jest turns both our TypeScript and Nest 12's ES modules into CommonJS: Jest 30 on Node 20
-// cannot load ES modules from CommonJS by itself (see ../shared/STACK.md).
+// cannot load ES modules from CommonJS by itself (Jest 30 does so only from Node 24.9).
 const swc = [
   '@swc/jest',
   {
