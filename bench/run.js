@@ -430,7 +430,7 @@ async function main() {
       await seedPgbenchRecords(pool, ctx, CONNECTIONS);
       await pool.query('VACUUM (ANALYZE) relationships, records, request_signatures');
       const createRequest = createRequests(apiPairs);
-      const { CARDINALITIES, exclusiveSides } = require('../dist/src/modules/relationship-types/cardinality');
+      const { exclusiveSides } = require('../dist/src/modules/relationship-types/cardinality');
       const slot = Math.floor((SOURCES_PER_CLIENT * TARGETS) / ROUNDS);
       const creates = [];
       const ceilings = [];
@@ -442,8 +442,7 @@ async function main() {
           clients: CONNECTIONS,
           seconds: SECONDS,
           first: round * slot,
-          sourceExclusive: CARDINALITIES.filter((c) => exclusiveSides(c).sourceExclusive),
-          targetExclusive: CARDINALITIES.filter((c) => exclusiveSides(c).targetExclusive),
+          ...exclusiveSides('MANY_TO_MANY'), // the cardinality the bench's type is created with
         });
         if (ceiling.transactions / CONNECTIONS > 0.8 * slot) log(`pgbench round ${round}: ${ceiling.transactions} transactions come close to the ${slot} pairs a client has a round`);
         ceilings.push(ceiling);
