@@ -1,7 +1,9 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsObject, IsOptional } from 'class-validator';
 import { MaxJsonSize } from '../../../common/http/max-json-size.decorator';
 import { PageQueryDto } from '../../../common/http/pagination';
 import { IsCrmId } from '../../../common/ids/is-crm-id.decorator';
+import { ApiIdProperty, exampleId } from '../../../common/openapi/api-id-property.decorator';
 import type { RelationshipEntity } from '../relationship.entity';
 
 /** A relationship as lists read it: with the names of its two records. */
@@ -10,82 +12,119 @@ export type NamedRelationship = RelationshipEntity & { sourceRecordName: string;
 export const METADATA_MAX_BYTES = 16 * 1024;
 export const BULK_MAX_PAIRS = 10_000;
 
+const METADATA_EXAMPLE = { role: 'buyer', since: '2026-04-01' };
+
+/**
+ * ApiIdProperty gives every record field the same example ID; the target side gets others, or the
+ * example a user sends with "Try it out" would be a self-link, which the API refuses.
+ */
+const TargetRecordExample = () => ApiProperty({ example: exampleId('CRMRC', 5) });
+const TargetRecordsExample = () => ApiProperty({ example: [exampleId('CRMRC', 5), exampleId('CRMRC', 6)] });
+
 export class CreateRelationshipDto {
+  @ApiIdProperty('CRMRT', 'The relationship type that links the two records.')
   @IsCrmId('relationshipType')
   relationshipTypeId: string;
 
+  @ApiIdProperty('CRMET', 'The source record’s entity: the type’s source entity, or its target entity when the request is given in reverse (then stored swapped).')
   @IsCrmId('entity')
   sourceEntityId: string;
 
+  @ApiIdProperty('CRMRC', 'A record of `sourceEntityId`, in the account and out of the trash.')
   @IsCrmId('record')
   sourceRecordId: string;
 
+  @ApiIdProperty('CRMET', 'The target record’s entity: the other side of the type.')
   @IsCrmId('entity')
   targetEntityId: string;
 
+  @TargetRecordExample()
+  @ApiIdProperty('CRMRC', 'A record of `targetEntityId`, in the account and out of the trash; not `sourceRecordId` (a self-link is a 400).')
   @IsCrmId('record')
   targetRecordId: string;
 
-  /** Any JSON object of at most 16 KiB; `{}` when absent. */
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, default: {}, description: 'Any JSON object of at most 16 KiB; `{}` when absent.', example: METADATA_EXAMPLE })
   @IsOptional() @IsObject() @MaxJsonSize(METADATA_MAX_BYTES)
   metadata?: Record<string, any>;
 }
 
 export class UpdateRelationshipDto {
-  /** Replaces the metadata whole. */
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'Replaces the metadata whole; any JSON object of at most 16 KiB (`{}` empties it).', example: { role: 'champion' } })
   @IsObject() @MaxJsonSize(METADATA_MAX_BYTES)
   metadata: Record<string, any>;
 }
 
 export class BulkCreateRelationshipsDto {
+  @ApiIdProperty('CRMRT', 'The relationship type that links every pair.')
   @IsCrmId('relationshipType')
   relationshipTypeId: string;
 
+  @ApiIdProperty('CRMET', 'The source records’ entity; given in the reverse of the type’s direction, every pair is stored swapped.')
   @IsCrmId('entity')
   sourceEntityId: string;
 
+  @ApiIdProperty('CRMRC', 'Records of `sourceEntityId`, each paired with every target; repeated IDs count once.', { isArray: true, minItems: 1, maxItems: BULK_MAX_PAIRS })
   @IsArray() @ArrayMinSize(1) @ArrayMaxSize(BULK_MAX_PAIRS) @IsCrmId('record', { each: true })
   sourceRecordIds: string[];
 
+  @ApiIdProperty('CRMET', 'The target records’ entity: the other side of the type.')
   @IsCrmId('entity')
   targetEntityId: string;
 
+  @TargetRecordsExample()
+  @ApiIdProperty('CRMRC', 'Records of `targetEntityId`; repeated IDs count once. Sources × targets is at most 10,000 pairs.', { isArray: true, minItems: 1, maxItems: BULK_MAX_PAIRS })
   @IsArray() @ArrayMinSize(1) @ArrayMaxSize(BULK_MAX_PAIRS) @IsCrmId('record', { each: true })
   targetRecordIds: string[];
 
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, default: {}, description: 'Stored on every created relationship; any JSON object of at most 16 KiB, `{}` when absent.', example: METADATA_EXAMPLE })
   @IsOptional() @IsObject() @MaxJsonSize(METADATA_MAX_BYTES)
   metadata?: Record<string, any>;
 }
 
 export class ListRelationshipsQueryDto extends PageQueryDto {
+  @ApiIdProperty('CRMRT', 'Relationships of this type.', { required: false })
   @IsOptional() @IsCrmId('relationshipType')
   relationshipTypeId?: string;
 
-  /** Relationships with this entity on either side. */
+  @ApiIdProperty('CRMET', 'Relationships with this entity on either side.', { required: false })
   @IsOptional() @IsCrmId('entity')
   entityId?: string;
 
-  /** Relationships with this record on either side. */
+  @ApiIdProperty('CRMRC', 'Relationships with this record on either side.', { required: false })
   @IsOptional() @IsCrmId('record')
   recordId?: string;
 
+  @ApiIdProperty('CRMRC', 'Relationships with this record as their source.', { required: false })
   @IsOptional() @IsCrmId('record')
   sourceRecordId?: string;
 
+  @ApiIdProperty('CRMRC', 'Relationships with this record as their target.', { required: false })
   @IsOptional() @IsCrmId('record')
   targetRecordId?: string;
 }
 
+/** A relationship as stored: normalized to its type's direction. */
 export class RelationshipResponse {
+  @ApiIdProperty('CRMRL', 'The relationship.')
   relationshipId: string;
+  @ApiIdProperty('CRMAC', 'The account it belongs to.')
   accountId: string;
+  @ApiIdProperty('CRMRT', 'Its relationship type.')
   relationshipTypeId: string;
+  @ApiIdProperty('CRMET', 'The type’s source entity.')
   sourceEntityId: string;
+  @ApiIdProperty('CRMRC', 'The source record.')
   sourceRecordId: string;
+  @ApiIdProperty('CRMET', 'The type’s target entity.')
   targetEntityId: string;
+  @TargetRecordExample()
+  @ApiIdProperty('CRMRC', 'The target record.')
   targetRecordId: string;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'As sent; `{}` when none was.', example: METADATA_EXAMPLE })
   metadata: Record<string, any>;
+  @ApiProperty({ example: '2026-04-23T09:15:30.123Z', description: 'ISO 8601 UTC, milliseconds.' })
   dateCreated: string;
+  @ApiProperty({ example: '2026-04-23T09:15:30.123Z', description: 'ISO 8601 UTC, milliseconds.' })
   dateUpdated: string;
 
   static from(r: RelationshipEntity): RelationshipResponse {
@@ -106,7 +145,9 @@ export class RelationshipResponse {
 
 /** A list item: the relationship with the names of its two records. */
 export class RelationshipListItem extends RelationshipResponse {
+  @ApiProperty({ description: 'The source record’s name.', example: '홍길동' })
   sourceRecordName: string;
+  @ApiProperty({ description: 'The target record’s name.', example: 'Acme' })
   targetRecordName: string;
 
   static override from(r: NamedRelationship): RelationshipListItem {
@@ -115,8 +156,10 @@ export class RelationshipListItem extends RelationshipResponse {
 }
 
 export class BulkCreateRelationshipsResponse {
+  @ApiProperty({ description: 'How many relationships were created.', example: 2 })
   created: number;
-  /** Pairs that already existed, and self-links. */
+  @ApiProperty({ description: 'Pairs left out: those that already existed, and self-links.', example: 1 })
   skipped: number;
+  @ApiIdProperty('CRMRL', 'The created relationships, sorted by ID.', { isArray: true })
   relationshipIds: string[];
 }
