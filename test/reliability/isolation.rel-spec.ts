@@ -29,7 +29,6 @@ import {
   fillPath,
   fixtureIds,
   fixtureIdSlots,
-  fixtureKeyFor,
   idForParam,
   MIN_EXPECTED_ROUTES,
   pathIds,
@@ -260,6 +259,9 @@ describe('Accounts never see each other (SPEC §1, §3): every route, B against 
   it('every list route shows B none of A’s rows, also when its filters or cursor name A’s IDs (or the filter is a 404)', async () => {
     const failures: string[] = [];
     const lists = routes.filter((r) => r.method === 'get' && r.pathParams.length === 0);
+    // Which of B's IDs a filter names, and A's ID of the same resource.
+    const slotsOfB = new Map([...fixtureIdSlots(fb)].map(([slot, id]) => [id, slot]));
+    const slotsOfA = fixtureIdSlots(fa);
     for (const route of lists) {
       const queries = exampleQueries(route, fb);
       const limit = route.queryParams.includes('limit') ? { limit: '100' } : {};
@@ -273,9 +275,10 @@ describe('Accounts never see each other (SPEC §1, §3): every route, B against 
         }
         // Then each ID filter naming A's ID instead.
         for (const [name, value] of Object.entries(query)) {
-          const key = fixtureKeyFor(name);
-          if (!key || value !== fb[key]) continue;
-          for (const idOfA of new Set([fa[key], fa.recordId, fa.recordId2, fa.entityId, fa.entityId2].filter((id) => id.slice(0, 5) === fb[key].slice(0, 5)))) {
+          const slot = slotsOfB.get(value as string);
+          if (slot === undefined) continue;
+          const prefix = (value as string).slice(0, 5);
+          for (const idOfA of new Set([slotsOfA.get(slot)!, fa.recordId, fa.recordId2, fa.entityId, fa.entityId2].filter((id) => id.slice(0, 5) === prefix))) {
             const probe = await b.as.OWNER.get(withQuery(route.template, { ...query, [name]: idOfA, ...limit }));
             const leaked = leakedIds(probe);
             if (probe.status === 404) {

@@ -31,6 +31,8 @@ export interface ApiRoute {
   pathParams: string[];
   /** Query parameters: the documented ones and the catalogue's. */
   queryParams: string[];
+  /** The documented required query parameters, with their schemas. */
+  requiredQuery: { name: string; schema?: Json }[];
   /** Body fields: the documented ones (request body schema). */
   bodyFields: string[];
   /** The documented JSON request body schema, if any; `$ref`s point into `schemas`. */
@@ -39,7 +41,7 @@ export interface ApiRoute {
 }
 
 interface OpenApiDocument {
-  paths: Record<string, Record<string, { parameters?: { name: string; in: string }[]; requestBody?: { content?: Record<string, { schema?: Json }> } }>>;
+  paths: Record<string, Record<string, { parameters?: { name: string; in: string; required?: boolean; schema?: Json }[]; requestBody?: { content?: Record<string, { schema?: Json }> } }>>;
   components?: { schemas?: Schemas };
 }
 
@@ -235,8 +237,11 @@ export function exampleBody(route: ApiRoute, f: Fixture, n: number): Json | unde
   return override ? override(derived, f, n) : derived;
 }
 
-/** Valid query strings of a route (its required filters among them), given the caller's own IDs. */
-export function exampleQueries(route: Pick<ApiRoute, 'name'>, f: Fixture): Json[] {
+/**
+ * Valid query strings of a route, given the caller's own IDs: the catalogue's variants for the
+ * lists of SPEC §5, else the documented required parameters from their examples.
+ */
+export function exampleQueries(route: Pick<ApiRoute, 'name'> & Partial<Pick<ApiRoute, 'requiredQuery'>>, f: Fixture): Json[] {
   switch (route.name) {
     case 'GET /properties':
       return [{ entityId: f.entityId }];
@@ -258,7 +263,7 @@ export function exampleQueries(route: Pick<ApiRoute, 'name'>, f: Fixture): Json[
     case 'DELETE /records/{recordId}':
       return [{}, { permanent: 'true' }];
     default:
-      return [{}];
+      return [Object.fromEntries((route.requiredQuery ?? []).map(({ name, schema }) => [name, String(fitToAccount(exampleOf({}, schema), f, 0, route.name, name))]))];
   }
 }
 
@@ -312,6 +317,7 @@ export async function apiRoutes(t: TestApp): Promise<ApiRoute[]> {
         name,
         pathParams: [...template.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]),
         queryParams: [...new Set([...params.filter((p) => p.in === 'query').map((p) => p.name), ...knownQueryParams(name)])],
+        requiredQuery: params.filter((p) => p.in === 'query' && p.required).map(({ name: param, schema }) => ({ name: param, schema: resolveSchema(schemas, schema) })),
         bodyFields: Object.keys((resolveSchema(schemas, requestSchema)?.properties as Json | undefined) ?? {}),
         requestSchema,
         schemas,
@@ -518,6 +524,7 @@ async function deriveIds(c: SignedClient, routes: ApiRoute[], f: Fixture): Promi
   for (const route of routes) {
     for (const param of route.pathParams) await derive(route.template, param, route.name);
     for (const field of idFieldNames(route.schemas, route.requestSchema)) await deriveField(field, route.name);
+    for (const { name } of route.requiredQuery) if (isIdField(name) && !(name in ID_FIELDS)) await deriveField(name.replace(/Ids$/, 'Id'), route.name);
   }
 }
 
