@@ -76,12 +76,12 @@ export interface Fixture {
 }
 
 /** Which fixture ID a path parameter or a body/query field of that name takes (SPEC §1: `<resource>Id`). */
-export type FixtureIdKey = { [K in keyof Fixture]: Fixture[K] extends string ? K : never }[keyof Fixture];
+type FixtureIdKey = { [K in keyof Fixture]: Fixture[K] extends string ? K : never }[keyof Fixture];
 /**
  * Fields whose fixture ID the name alone does not tell; a list field takes the IDs in turn. Any
  * other `<resource>Id` or `<resource>Ids` field takes the derived ID of its resource.
  */
-export const ID_FIELDS: Record<string, FixtureIdKey | FixtureIdKey[]> = {
+const ID_FIELDS: Record<string, FixtureIdKey | FixtureIdKey[]> = {
   entityId: 'entityId',
   sourceEntityId: 'entityId',
   targetEntityId: 'entityId2',
@@ -102,7 +102,7 @@ export const ID_FIELDS: Record<string, FixtureIdKey | FixtureIdKey[]> = {
 };
 
 /** The one fixture key a field of that name names (the first, for a list field). */
-export function fixtureKeyFor(field: string): FixtureIdKey | undefined {
+function fixtureKeyFor(field: string): FixtureIdKey | undefined {
   const keys = ID_FIELDS[field];
   return Array.isArray(keys) ? keys[0] : keys;
 }
