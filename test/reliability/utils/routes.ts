@@ -135,17 +135,6 @@ const BODY_OVERRIDES: Partial<Record<string, (derived: Json, f: Fixture, n: numb
   'POST /relationships': (body, f) => ({ ...body, targetRecordId: f.recordId4 }),
 };
 
-/**
- * Bodies of the relationships routes while their DTOs document no fields (another branch
- * documents them): used only when the route's schema has no properties, so the derived body takes
- * over once it does. Delete this catalogue after that branch is merged.
- */
-const UNDOCUMENTED_BODIES: Partial<Record<string, (f: Fixture, n: number) => Json>> = {
-  'POST /relationships': (f, n) => ({ relationshipTypeId: f.relationshipTypeId, sourceEntityId: f.entityId, sourceRecordId: f.recordId, targetEntityId: f.entityId2, targetRecordId: f.recordId2, metadata: { n } }),
-  'POST /relationships/bulk': (f, n) => ({ relationshipTypeId: f.relationshipTypeId, sourceEntityId: f.entityId, sourceRecordIds: [f.recordId, f.recordId3], targetEntityId: f.entityId2, targetRecordIds: [f.recordId4], metadata: { n } }),
-  'PATCH /relationships/{relationshipId}': (_f, n) => ({ metadata: { renamed: n } }),
-};
-
 function resolveSchema(schemas: Schemas, schema: Json | undefined): Json | undefined {
   const ref = schema?.$ref;
   if (typeof ref === 'string') return resolveSchema(schemas, schemas[ref.replace('#/components/schemas/', '')]);
@@ -227,12 +216,8 @@ function fitToAccount(value: unknown, f: Fixture, n: number, routeName: string, 
  */
 export function exampleBody(route: ApiRoute, f: Fixture, n: number): Json | undefined {
   const schema = resolveSchema(route.schemas, route.requestSchema);
-  const undocumented = UNDOCUMENTED_BODIES[route.name];
-  if (!schema && !undocumented) return undefined;
-  const derived =
-    undocumented && Object.keys((schema?.properties as Json | undefined) ?? {}).length === 0
-      ? undocumented(f, n)
-      : (fitToAccount(exampleOf(route.schemas, schema) ?? {}, f, n, route.name) as Json);
+  if (!schema) return undefined;
+  const derived = fitToAccount(exampleOf(route.schemas, schema) ?? {}, f, n, route.name) as Json;
   const override = BODY_OVERRIDES[route.name];
   return override ? override(derived, f, n) : derived;
 }
