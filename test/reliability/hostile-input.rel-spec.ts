@@ -13,8 +13,8 @@ import {
   exampleQueries,
   fillPath,
   fixtureIds,
-  idForParam,
   MIN_EXPECTED_ROUTES,
+  pathIds,
   realCursors,
   seedResources,
   snapshotAccount,
@@ -178,7 +178,7 @@ describe('Hostile input on every route (SPEC §1): never a 5xx, always the envel
   });
 
   /** A's own IDs for the path parameters, so that hostile bodies and queries reach past the ID check. */
-  const ownPath = (route: ApiRoute, f: Fixture) => fillPath(route.template, Object.fromEntries(route.pathParams.map((p) => [p, idForParam(f, p)])));
+  const ownPath = (route: ApiRoute, f: Fixture) => fillPath(route.template, pathIds(f, route));
 
   async function send(route: ApiRoute, h: Hostile): Promise<Response | undefined> {
     let req = request(t.app.getHttpServer())[route.method](h.path).set('Authorization', authorization(a.keys.OWNER));
@@ -211,7 +211,7 @@ describe('Hostile input on every route (SPEC §1): never a 5xx, always the envel
    * broken route), then checks that B's rows did not move.
    */
   async function onEveryRoute(numRuns: number, arbitraryFor: (route: ApiRoute) => fc.Arbitrary<Hostile>, routeFilter: (route: ApiRoute) => boolean = () => true) {
-    fa = await seedResources(a); // fresh IDs: earlier properties may have deleted A's
+    fa = await seedResources(a, routes); // fresh IDs: earlier properties may have deleted A's
     const failures: string[] = [];
     let covered = 0;
     for (const route of routes.filter(routeFilter)) {

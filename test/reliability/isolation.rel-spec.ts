@@ -28,9 +28,10 @@ import {
   exampleQueries,
   fillPath,
   fixtureIds,
-  ID_FIELDS,
+  fixtureIdSlots,
   idForParam,
   MIN_EXPECTED_ROUTES,
+  pathIds,
   realCursors,
   seedResources,
   snapshotAccount,
@@ -38,7 +39,6 @@ import {
   unique,
   type ApiRoute,
   type Fixture,
-  type FixtureIdKey,
 } from './utils/routes';
 
 /** Routes that, by contract, skip IDs not in the account instead of answering 404. */
@@ -157,12 +157,13 @@ describe('Accounts never see each other (SPEC §1, §3): every route, B against 
   }
 
   /** For each path parameter, A's IDs to try: the fixture's, and for keys every key of A (the OWNER's included). */
-  const valuesOfA = (param: string): string[] => (param === 'apiKey' ? [fa.apiKey, ...Object.values(a.keys).map((k) => k.apiKey)] : [idForParam(fa, param)]);
+  const valuesOfA = (route: ApiRoute, param: string): string[] =>
+    param === 'apiKey' ? [fa.apiKey, ...Object.values(a.keys).map((k) => k.apiKey)] : [idForParam(fa, param, route.template)];
 
   it(`enumerates the API's routes from its own OpenAPI document (at least ${MIN_EXPECTED_ROUTES}), and knows an ID of A for every path parameter`, () => {
     expect(routes.length).toBeGreaterThanOrEqual(MIN_EXPECTED_ROUTES);
-    const params = [...new Set(routes.flatMap((r) => r.pathParams))];
-    expect(params.filter((p) => !(p in ID_FIELDS))).toEqual([]);
+    // Seeding made (or failed naming the route) every ID the fixture does not hold by name.
+    for (const route of routes) for (const f of [fa, fb]) expect(Object.values(pathIds(f, route))).toEqual(route.pathParams.map(() => expect.stringMatching(/^(CRM[A-Z]{2}1|NCS)/)));
     expect(Object.keys(cursorsA).length).toBeGreaterThanOrEqual(4);
   });
 
@@ -174,8 +175,8 @@ describe('Accounts never see each other (SPEC §1, §3): every route, B against 
       // All parameters A's; and when there are several, each one A's in turn with B's for the others.
       const assignments: Record<string, string>[] = [];
       for (const param of route.pathParams) {
-        for (const value of valuesOfA(param)) {
-          const values = Object.fromEntries(route.pathParams.map((p) => [p, route.pathParams.length > 1 && p !== param ? idForParam(fb, p) : idForParam(fa, p)]));
+        for (const value of valuesOfA(route, param)) {
+          const values = Object.fromEntries(route.pathParams.map((p) => [p, route.pathParams.length > 1 && p !== param ? idForParam(fb, p, route.template) : idForParam(fa, p, route.template)]));
           assignments.push({ ...values, [param]: value });
         }
       }
@@ -196,8 +197,8 @@ describe('Accounts never see each other (SPEC §1, §3): every route, B against 
     const failures: string[] = [];
     for (const route of routes) {
       for (let i = 0; i < exampleQueries(route, fb).length; i++) {
-        const own = await seedResources(b); // fresh, so that deletes and restores have something to act on
-        const path = withQuery(fillPath(route.template, Object.fromEntries(route.pathParams.map((p) => [p, idForParam(own, p)]))), exampleQueries(route, own)[i]);
+        const own = await seedResources(b, routes); // fresh, so that deletes and restores have something to act on
+        const path = withQuery(fillPath(route.template, pathIds(own, route)), exampleQueries(route, own)[i]);
         const res = await call(b.as.OWNER, route, path, exampleBody(route, own, unique()));
         // Found and valid; a 409 (say, deleting an entity that still has records) still found it.
         if (res.status >= 500 || res.status === 400 || res.status === 404) failures.push(`${route.method.toUpperCase()} ${path}: ${describeResponse(res)}`);
@@ -210,13 +211,14 @@ describe('Accounts never see each other (SPEC §1, §3): every route, B against 
   it('every write route whose body names IDs answers B 404 NotFound when any one of them is A’s, as for an ID that exists nowhere', async () => {
     const failures: string[] = [];
     const covered = new Set<string>();
-    const idsOfB = new Map<string, FixtureIdKey>((Object.entries(fb) as [FixtureIdKey, unknown][]).filter(([, v]) => typeof v === 'string').map(([k, v]) => [v as string, k]));
+    const slotsOfB = new Map([...fixtureIdSlots(fb)].map(([slot, id]) => [id, slot]));
+    const slotsOfA = fixtureIdSlots(fa);
     for (const route of routes.filter((r) => r.method !== 'get' && r.pathParams.length === 0)) {
       const base = exampleBody(route, fb, unique());
       if (!base) continue;
-      for (const path of idPaths(base, new Set(idsOfB.keys()))) {
+      for (const path of idPaths(base, new Set(slotsOfB.keys()))) {
         covered.add(route.name);
-        const idOfA = fa[idsOfB.get(getAt(base, path) as string)!];
+        const idOfA = slotsOfA.get(slotsOfB.get(getAt(base, path) as string)!)!;
         const withA = await call(b.as.OWNER, route, route.template, setAt(base, path, idOfA) as Json);
         const where = `${route.name} with ${path.join('.')} = A's ${idOfA}`;
         if (SKIPS_FOREIGN_IDS.has(route.name)) {
@@ -257,6 +259,9 @@ describe('Accounts never see each other (SPEC §1, §3): every route, B against 
   it('every list route shows B none of A’s rows, also when its filters or cursor name A’s IDs (or the filter is a 404)', async () => {
     const failures: string[] = [];
     const lists = routes.filter((r) => r.method === 'get' && r.pathParams.length === 0);
+    // Which of B's IDs a filter names, and A's ID of the same resource.
+    const slotsOfB = new Map([...fixtureIdSlots(fb)].map(([slot, id]) => [id, slot]));
+    const slotsOfA = fixtureIdSlots(fa);
     for (const route of lists) {
       const queries = exampleQueries(route, fb);
       const limit = route.queryParams.includes('limit') ? { limit: '100' } : {};
@@ -270,9 +275,10 @@ describe('Accounts never see each other (SPEC §1, §3): every route, B against 
         }
         // Then each ID filter naming A's ID instead.
         for (const [name, value] of Object.entries(query)) {
-          const key = ID_FIELDS[name];
-          if (!key || value !== fb[key]) continue;
-          for (const idOfA of new Set([fa[key], fa.recordId, fa.recordId2, fa.entityId, fa.entityId2].filter((id) => id.slice(0, 5) === fb[key].slice(0, 5)))) {
+          const slot = slotsOfB.get(value as string);
+          if (slot === undefined) continue;
+          const prefix = (value as string).slice(0, 5);
+          for (const idOfA of new Set([slotsOfA.get(slot)!, fa.recordId, fa.recordId2, fa.entityId, fa.entityId2].filter((id) => id.slice(0, 5) === prefix))) {
             const probe = await b.as.OWNER.get(withQuery(route.template, { ...query, [name]: idOfA, ...limit }));
             const leaked = leakedIds(probe);
             if (probe.status === 404) {
@@ -300,7 +306,7 @@ describe('Accounts never see each other (SPEC §1, §3): every route, B against 
   it('B’s other roles get the same 404s as its OWNER: a weaker key learns nothing more about A', async () => {
     const failures: string[] = [];
     for (const route of routes.filter((r) => r.method === 'get' && r.pathParams.length > 0)) {
-      const path = fillPath(route.template, Object.fromEntries(route.pathParams.map((p) => [p, idForParam(fa, p)])));
+      const path = fillPath(route.template, pathIds(fa, route));
       for (const role of ['DEVELOPER', 'MEMBER', 'VIEWER'] as const) {
         const res = await b.as[role].get(path);
         // A role too low for the route may be refused first (403); otherwise it is the same 404.

@@ -7,7 +7,9 @@ import type { SignedClient } from '../../utils/signing';
 
 /**
  * The routes of the API as the app itself documents them (GET /docs/openapi.json), so that a route
- * added later is exercised by the reliability suites without anyone listing it here.
+ * added later is exercised by the reliability suites without anyone listing it here: valid bodies
+ * are built from the request schemas' examples, and the ID of a resource the fixture does not
+ * make is taken from its collection's create route.
  */
 
 export const API = '/crm-core/v1';
@@ -17,25 +19,30 @@ export const MIN_EXPECTED_ROUTES = 36;
 
 export type Method = 'get' | 'post' | 'patch' | 'delete' | 'put';
 
+type Json = Record<string, unknown>;
+type Schemas = Record<string, Json>;
+
 export interface ApiRoute {
   method: Method;
   /** The OpenAPI path, e.g. `/crm-core/v1/entities/{entityId}`. */
   template: string;
-  /** `PATCH /entities/{entityId}`: the route without the API prefix, for names and the catalogue below. */
+  /** `PATCH /entities/{entityId}`: the route without the API prefix, for names and the catalogues below. */
   name: string;
   pathParams: string[];
   /** Query parameters: the documented ones and the catalogue's. */
   queryParams: string[];
-  /** Body fields: the documented ones (request body schema) and the catalogue's. */
+  /** The documented required query parameters, with their schemas. */
+  requiredQuery: { name: string; schema?: Json }[];
+  /** Body fields: the documented ones (request body schema). */
   bodyFields: string[];
-  /** The operation documents a request body (or the catalogue knows one). */
-  hasBody: boolean;
+  /** The documented JSON request body schema, if any; `$ref`s point into `schemas`. */
+  requestSchema?: Json;
+  schemas: Schemas;
 }
 
-type Json = Record<string, unknown>;
 interface OpenApiDocument {
-  paths: Record<string, Record<string, { parameters?: { name: string; in: string }[]; requestBody?: { content?: Record<string, { schema?: Json }> } }>>;
-  components?: { schemas?: Record<string, Json> };
+  paths: Record<string, Record<string, { parameters?: { name: string; in: string; required?: boolean; schema?: Json }[]; requestBody?: { content?: Record<string, { schema?: Json }> } }>>;
+  components?: { schemas?: Schemas };
 }
 
 /** The IDs of one account's resources, made through the API by `seedResources`. */
@@ -60,18 +67,33 @@ export interface Fixture {
   memberId: string;
   /** Valid record data for `entityId`: one value for each field type (TEXT, NUMBER, DATE, EMAIL, …). */
   sampleData: Json;
+  /**
+   * IDs of resources the seeding above does not make (any module added later), each made through
+   * its collection's create route, keyed by the path up to its parameter
+   * (`/crm-core/v1/segments/{segmentId}`): two collections may name their parameter alike (`jobId`).
+   */
+  derived: Record<string, string>;
 }
 
 /** Which fixture ID a path parameter or a body/query field of that name takes (SPEC §1: `<resource>Id`). */
-export type FixtureIdKey = { [K in keyof Fixture]: Fixture[K] extends string ? K : never }[keyof Fixture];
-export const ID_FIELDS: Record<string, FixtureIdKey> = {
+type FixtureIdKey = { [K in keyof Fixture]: Fixture[K] extends string ? K : never }[keyof Fixture];
+/**
+ * Fields whose fixture ID the name alone does not tell; a list field takes the IDs in turn. Any
+ * other `<resource>Id` or `<resource>Ids` field takes the derived ID of its resource.
+ */
+const ID_FIELDS: Record<string, FixtureIdKey | FixtureIdKey[]> = {
   entityId: 'entityId',
   sourceEntityId: 'entityId',
   targetEntityId: 'entityId2',
   propertyId: 'propertyId',
   recordId: 'recordId',
+  // Bulk record writes act on r3 alone: a bulk delete must not trash r1, r2 or r4, which the
+  // relationships and later calls of the suites hang on.
+  recordIds: ['recordId3'],
   sourceRecordId: 'recordId',
+  sourceRecordIds: ['recordId', 'recordId3'],
   targetRecordId: 'recordId2',
+  targetRecordIds: ['recordId2', 'recordId4'],
   relationshipTypeId: 'relationshipTypeId',
   relationshipId: 'relationshipId',
   apiKey: 'apiKey',
@@ -79,56 +101,132 @@ export const ID_FIELDS: Record<string, FixtureIdKey> = {
   accountId: 'accountId',
 };
 
+/** The one fixture key a field of that name names (the first, for a list field). */
+function fixtureKeyFor(field: string): FixtureIdKey | undefined {
+  const keys = ID_FIELDS[field];
+  return Array.isArray(keys) ? keys[0] : keys;
+}
+
+/** Every ID of a fixture by a name that is the same in every fixture, for swapping one account's ID for another's. */
+export function fixtureIdSlots(f: Fixture): Map<string, string> {
+  const slots = new Map<string, string>();
+  for (const [key, value] of Object.entries(f)) if (typeof value === 'string') slots.set(key, value);
+  for (const [path, id] of Object.entries(f.derived)) slots.set(path, id);
+  return slots;
+}
+
 /** Every ID of a fixture, for "none of these appears in the answer". */
 export function fixtureIds(f: Fixture): string[] {
-  return [...new Set(Object.values(f).filter((v): v is string => typeof v === 'string'))];
+  return [...new Set(fixtureIdSlots(f).values())];
+}
+
+/**
+ * Where a valid body needs state the schema cannot express. Each takes the body derived from the
+ * schema's examples and changes only what it must.
+ */
+const BODY_OVERRIDES: Partial<Record<string, (derived: Json, f: Fixture, n: number) => Json>> = {
+  // Data is keyed by the fixture's property IDs; one value of every field type, so that hostile
+  // values meet every validator.
+  'POST /records': (body, f, n) => ({ ...body, data: { ...f.sampleData, [f.propertyId2]: n } }),
+  'PATCH /records/{recordId}': (body, f) => ({ ...body, data: f.sampleData }),
+  // Options are allowed on choice properties only, and the fixture's property is TEXT.
+  'PATCH /properties/{propertyId}': ({ options: _options, ...body }) => body,
+  // r1 → r2 is the fixture's relationship already: a new one links r1 to the spare r4.
+  'POST /relationships': (body, f) => ({ ...body, targetRecordId: f.recordId4 }),
+};
+
+function resolveSchema(schemas: Schemas, schema: Json | undefined): Json | undefined {
+  const ref = schema?.$ref;
+  if (typeof ref === 'string') return resolveSchema(schemas, schemas[ref.replace('#/components/schemas/', '')]);
+  const allOf = schema?.allOf as Json[] | undefined;
+  if (!allOf) return schema;
+  const parts = allOf.map((part) => resolveSchema(schemas, part) ?? {});
+  return {
+    ...schema,
+    type: 'object',
+    properties: Object.assign({}, ...parts.map((p) => p.properties ?? {}), schema?.properties ?? {}),
+    required: parts.flatMap((p) => (p.required as string[] | undefined) ?? []),
+  };
+}
+
+/**
+ * A value the schema documents: its example, else its default, else its first enum value, else one
+ * built from its properties or items. `undefined` when there is none (an optional field is then left out).
+ */
+function exampleOf(schemas: Schemas, given: Json | undefined): unknown {
+  const schema = resolveSchema(schemas, given);
+  if (!schema) return undefined;
+  if (schema.example !== undefined) return structuredClone(schema.example);
+  if (schema.default !== undefined) return structuredClone(schema.default);
+  if (Array.isArray(schema.enum) && schema.enum.length > 0) return schema.enum[0];
+  if (schema.type === 'array' || schema.items) {
+    const item = exampleOf(schemas, schema.items as Json | undefined);
+    return item === undefined ? undefined : [item];
+  }
+  if (schema.properties) {
+    const body: Json = {};
+    for (const [field, fieldSchema] of Object.entries(schema.properties as Record<string, Json>)) {
+      const value = exampleOf(schemas, fieldSchema);
+      if (value !== undefined) body[field] = value;
+    }
+    return body;
+  }
+  return undefined;
+}
+
+const isIdField = (field: string) => field in ID_FIELDS || /[a-z]Ids?$/.test(field);
+
+/** The derived ID for a field or parameter named `name`, from the first collection whose parameter it is. */
+function derivedIdNamed(f: Fixture, name: string): string | undefined {
+  const path = Object.keys(f.derived).find((p) => p.endsWith(`/{${name}}`));
+  return path === undefined ? undefined : f.derived[path];
+}
+
+/** The account's ID for an ID field (`index` picks among a list field's). */
+function idForField(f: Fixture, field: string, index: number, routeName: string): string {
+  const keys = ID_FIELDS[field];
+  if (keys !== undefined) return Array.isArray(keys) ? f[keys[index % keys.length]] : f[keys];
+  const single = field.endsWith('Ids') ? field.slice(0, -1) : field;
+  const id = single in ID_FIELDS ? f[fixtureKeyFor(single)!] : derivedIdNamed(f, single);
+  if (id === undefined) throw new Error(`${routeName}: no fixture ID for body field "${field}" (no route has a {${single}} path parameter to make one with)`);
+  return id;
+}
+
+/** The schema's example with every ID field given the account's IDs, and names, slugs and keys made unique by `n`. */
+function fitToAccount(value: unknown, f: Fixture, n: number, routeName: string, field?: string): unknown {
+  if (field !== undefined && isIdField(field)) {
+    if (typeof value === 'string') return idForField(f, field, 0, routeName);
+    if (Array.isArray(value) && value.every((v) => typeof v === 'string')) {
+      const ids = value.map((_, i) => idForField(f, field, i, routeName));
+      return [...new Set(ids)];
+    }
+  }
+  if (typeof value === 'string' && field === 'name') return `${value} ${n}`;
+  if (typeof value === 'string' && (field === 'slug' || field === 'key')) return `${value}_${n}`;
+  if (Array.isArray(value)) return value.map((v) => fitToAccount(v, f, n, routeName, undefined));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fitToAccount(v, f, n, routeName, k)]));
+  return value;
 }
 
 /**
  * A plausible, valid body for each write route that takes one, given the IDs of the caller's own
- * account: the isolation suite swaps one ID at a time for another account's, the hostile suite
- * mutates it. `n` keeps names and slugs unique across calls. A route missing here still gets
- * documented fields (if any) and generic bodies.
+ * account: built from the request schema's examples (see `fitToAccount`), then `BODY_OVERRIDES`.
+ * The isolation suite swaps one ID at a time for another account's, the hostile suite mutates it.
+ * `n` keeps names and slugs unique across calls.
  */
-export function exampleBody(route: Pick<ApiRoute, 'name'>, f: Fixture, n: number): Json | undefined {
-  switch (route.name) {
-    case 'POST /api-keys':
-      return { role: 'VIEWER', name: `spare ${n}` };
-    case 'POST /entities':
-      return { name: `Entity ${n}`, slug: `entity_${n}`, description: 'made by a reliability test' };
-    case 'PATCH /entities/{entityId}':
-      return { name: `Renamed ${n}`, description: 'renamed' };
-    case 'POST /properties':
-      return { entityId: f.entityId, name: `field ${n}`, key: `field_${n}`, fieldType: 'DROPDOWN', required: false, options: [{ label: 'A', value: 'a', priority: 1 }] };
-    case 'POST /properties/bulk':
-      return { properties: [{ entityId: f.entityId, name: `bulk ${n}`, fieldType: 'TEXT' }, { entityId: f.entityId2, name: `bulk ${n}`, fieldType: 'NUMBER' }] };
-    case 'PATCH /properties/{propertyId}':
-      return { name: `renamed ${n}`, description: 'renamed' };
-    case 'POST /records':
-      return { entityId: f.entityId, name: `Record ${n}`, data: { ...f.sampleData, [f.propertyId2]: n }, tags: ['vip'] };
-    case 'PATCH /records/{recordId}':
-      return { name: `Renamed ${n}`, data: f.sampleData, tags: ['renamed'] };
-    case 'POST /records/bulk/delete':
-      return { recordIds: [f.recordId3], permanent: false };
-    case 'POST /records/bulk/restore':
-      return { recordIds: [f.recordId3] };
-    case 'POST /relationships/types':
-      return { name: `type ${n}`, sourceEntityId: f.entityId, targetEntityId: f.entityId2, sourceLabel: 'employer', targetLabel: 'employee', cardinality: 'MANY_TO_MANY' };
-    case 'PATCH /relationships/types/{relationshipTypeId}':
-      return { name: `renamed ${n}`, sourceLabel: 'a', targetLabel: 'b', description: 'renamed' };
-    case 'POST /relationships':
-      return { relationshipTypeId: f.relationshipTypeId, sourceEntityId: f.entityId, sourceRecordId: f.recordId, targetEntityId: f.entityId2, targetRecordId: f.recordId4, metadata: { n } };
-    case 'POST /relationships/bulk':
-      return { relationshipTypeId: f.relationshipTypeId, sourceEntityId: f.entityId, sourceRecordIds: [f.recordId, f.recordId3], targetEntityId: f.entityId2, targetRecordIds: [f.recordId4], metadata: { n } };
-    case 'PATCH /relationships/{relationshipId}':
-      return { metadata: { renamed: n } };
-    default:
-      return undefined;
-  }
+export function exampleBody(route: ApiRoute, f: Fixture, n: number): Json | undefined {
+  const schema = resolveSchema(route.schemas, route.requestSchema);
+  if (!schema) return undefined;
+  const derived = fitToAccount(exampleOf(route.schemas, schema) ?? {}, f, n, route.name) as Json;
+  const override = BODY_OVERRIDES[route.name];
+  return override ? override(derived, f, n) : derived;
 }
 
-/** Valid query strings of a route (its required filters among them), given the caller's own IDs. */
-export function exampleQueries(route: Pick<ApiRoute, 'name'>, f: Fixture): Json[] {
+/**
+ * Valid query strings of a route, given the caller's own IDs: the catalogue's variants for the
+ * lists of SPEC §5, else the documented required parameters from their examples.
+ */
+export function exampleQueries(route: Pick<ApiRoute, 'name'> & Partial<Pick<ApiRoute, 'requiredQuery'>>, f: Fixture): Json[] {
   switch (route.name) {
     case 'GET /properties':
       return [{ entityId: f.entityId }];
@@ -150,7 +248,7 @@ export function exampleQueries(route: Pick<ApiRoute, 'name'>, f: Fixture): Json[
     case 'DELETE /records/{recordId}':
       return [{}, { permanent: 'true' }];
     default:
-      return [{}];
+      return [Object.fromEntries((route.requiredQuery ?? []).map(({ name, schema }) => [name, String(fitToAccount(exampleOf({}, schema), f, 0, route.name, name))]))];
   }
 }
 
@@ -181,19 +279,15 @@ const EMPTY_FIXTURE: Fixture = {
   apiKey: '',
   memberId: '',
   sampleData: {},
+  derived: {},
 };
-
-function resolveSchema(doc: OpenApiDocument, schema: Json | undefined): Json | undefined {
-  const ref = schema?.$ref;
-  if (typeof ref === 'string') return doc.components?.schemas?.[ref.replace('#/components/schemas/', '')];
-  return schema;
-}
 
 /** Every signed route of the in-process app, read from its own OpenAPI document (public, unsigned). */
 export async function apiRoutes(t: TestApp): Promise<ApiRoute[]> {
   const res = await request(t.app.getHttpServer()).get('/docs/openapi.json');
   if (res.status !== 200) throw new Error(`GET /docs/openapi.json answered ${res.status}`);
   const doc = res.body as OpenApiDocument;
+  const schemas = doc.components?.schemas ?? {};
   const routes: ApiRoute[] = [];
   for (const [template, item] of Object.entries(doc.paths)) {
     if (!template.startsWith(`${API}/`)) continue;
@@ -201,18 +295,17 @@ export async function apiRoutes(t: TestApp): Promise<ApiRoute[]> {
       if (!['get', 'post', 'patch', 'delete', 'put'].includes(method)) continue;
       const name = `${method.toUpperCase()} ${template.slice(API.length)}`;
       const params = operation.parameters ?? [];
-      const pathParams = [...template.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
-      const schema = resolveSchema(doc, operation.requestBody?.content?.['application/json']?.schema);
-      const documentedFields = Object.keys((schema?.properties as Json | undefined) ?? {});
-      const example = exampleBody({ name }, EMPTY_FIXTURE, 0);
+      const requestSchema = operation.requestBody?.content?.['application/json']?.schema;
       routes.push({
         method: method as Method,
         template,
         name,
-        pathParams,
+        pathParams: [...template.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]),
         queryParams: [...new Set([...params.filter((p) => p.in === 'query').map((p) => p.name), ...knownQueryParams(name)])],
-        bodyFields: [...new Set([...documentedFields, ...Object.keys(example ?? {})])],
-        hasBody: operation.requestBody !== undefined || example !== undefined,
+        requiredQuery: params.filter((p) => p.in === 'query' && p.required).map(({ name: param, schema }) => ({ name: param, schema: resolveSchema(schemas, schema) })),
+        bodyFields: Object.keys((resolveSchema(schemas, requestSchema)?.properties as Json | undefined) ?? {}),
+        requestSchema,
+        schemas,
       });
     }
   }
@@ -228,11 +321,25 @@ export function fillPath(template: string, values: Record<string, string>, raw =
   });
 }
 
-/** The fixture ID a path parameter names, or an error telling the next person what to add. */
-export function idForParam(f: Fixture, param: string): string {
-  const field = ID_FIELDS[param];
-  if (!field) throw new Error(`no fixture ID for path parameter "${param}": add it to ID_FIELDS in test/reliability/utils/routes.ts`);
-  return f[field];
+/** `/a/{x}/b/{y}/c` up to and including `{x}`: the key of a derived ID. */
+function upToParam(template: string, param: string): string {
+  const at = template.indexOf(`{${param}}`);
+  if (at < 0) throw new Error(`${template} has no path parameter ${param}`);
+  return template.slice(0, at + param.length + 2);
+}
+
+/** The fixture's ID for a path parameter of the route `template`. */
+export function idForParam(f: Fixture, param: string, template: string): string {
+  const key = fixtureKeyFor(param);
+  if (key) return f[key];
+  const id = f.derived[upToParam(template, param)];
+  if (id === undefined) throw new Error(`no fixture ID for path parameter "${param}" of ${template}: the fixture was seeded without this route`);
+  return id;
+}
+
+/** The fixture's IDs for every path parameter of a route. */
+export function pathIds(f: Fixture, route: Pick<ApiRoute, 'template' | 'pathParams'>): Record<string, string> {
+  return Object.fromEntries(route.pathParams.map((p) => [p, idForParam(f, p, route.template)]));
 }
 
 let counter = 0;
@@ -281,11 +388,15 @@ export async function twoSeededAccounts(names: { a: string; b: string }): Promis
   const routes = await apiRoutes(t);
   const a = await seedAccount(t, { name: names.a });
   const b = await seedAccount(t, { name: names.b });
-  return { t, db: t.app.get(DataSource), routes, a, b, fa: await seedResources(a), fb: await seedResources(b) };
+  return { t, db: t.app.get(DataSource), routes, a, b, fa: await seedResources(a, routes), fb: await seedResources(b, routes) };
 }
 
-/** One of each resource, made through the API with the account's OWNER key. */
-export async function seedResources(account: SeededAccount): Promise<Fixture> {
+/**
+ * One of each resource, made through the API with the account's OWNER key: the resources of
+ * SPEC §5 by hand (records need typed data, relationships need records of two entities), then one
+ * of every other resource that a route takes in its path or body, made by `deriveIds`.
+ */
+export async function seedResources(account: SeededAccount, routes: ApiRoute[]): Promise<Fixture> {
   const c: SignedClient = account.as.OWNER;
   const n = unique();
   const entityId = (await ok(c.post(`${API}/entities`, { name: `Contact ${n}`, slug: `contact_${n}` }), 'entity')).entityId as string;
@@ -312,7 +423,7 @@ export async function seedResources(account: SeededAccount): Promise<Fixture> {
   const relationshipId = (await ok(c.post(`${API}/relationships`, link(recordId)), 'relationship')).relationshipId as string;
   const relationshipId2 = (await ok(c.post(`${API}/relationships`, link(recordId3)), 'relationship')).relationshipId as string;
   const apiKey = (await ok(c.post(`${API}/api-keys`, { role: 'VIEWER', name: `spare ${n}` }), 'api key')).apiKey as string;
-  return {
+  const fixture: Fixture = {
     accountId: account.accountId,
     entityId,
     entityId2,
@@ -328,7 +439,78 @@ export async function seedResources(account: SeededAccount): Promise<Fixture> {
     apiKey,
     memberId: account.keys.OWNER.memberId,
     sampleData,
+    derived: {},
   };
+  await deriveIds(c, routes, fixture);
+  return fixture;
+}
+
+/** Names of the ID fields a schema documents, nested objects and list items included. */
+function idFieldNames(schemas: Schemas, given: Json | undefined, seen = new Set<Json>()): string[] {
+  const schema = resolveSchema(schemas, given);
+  if (!schema || seen.has(schema)) return [];
+  seen.add(schema);
+  const names: string[] = [];
+  if (schema.items) names.push(...idFieldNames(schemas, schema.items as Json, seen));
+  for (const [field, fieldSchema] of Object.entries((schema.properties as Record<string, Json> | undefined) ?? {})) {
+    if (isIdField(field) && !(field in ID_FIELDS)) names.push(field.endsWith('Ids') ? field.slice(0, -1) : field);
+    names.push(...idFieldNames(schemas, fieldSchema, seen));
+  }
+  return names;
+}
+
+/**
+ * Gives `f.derived` an ID for every path parameter and body ID field that the fixture does not
+ * hold: `POST` on the path up to the parameter (`POST /segments` for `/segments/{segmentId}`), or
+ * else the one `POST` right under it (`POST /records/export/request` for
+ * `/records/export/{jobId}`), called by the OWNER with the body derived from its schema; the ID
+ * is the answer's field of the parameter's name.
+ */
+async function deriveIds(c: SignedClient, routes: ApiRoute[], f: Fixture): Promise<void> {
+  const making = new Set<string>();
+
+  const derive = async (template: string, param: string, neededBy: string): Promise<void> => {
+    const collection = upToParam(template, param);
+    if (fixtureKeyFor(param) || f.derived[collection] !== undefined) return;
+    if (making.has(collection)) throw new Error(`${neededBy}: making a ${param} needs a ${param} (${collection})`);
+    making.add(collection);
+    const parent = collection.slice(0, collection.lastIndexOf('/'));
+    const posts = routes.filter((r) => r.method === 'post');
+    const create =
+      posts.find((r) => r.template === parent) ??
+      (() => {
+        const under = posts.filter((r) => r.template.startsWith(`${parent}/`) && !r.template.slice(parent.length + 1).includes('/') && !r.template.slice(parent.length).includes('{'));
+        return under.length === 1 ? under[0] : undefined;
+      })();
+    if (!create) {
+      throw new Error(
+        `${neededBy}: no ID for path parameter {${param}}: no route creates one (looked for POST ${parent.slice(API.length)}, or a single POST right under it). ` +
+          `Add such a route, or make one in seedResources (test/reliability/utils/routes.ts) as derived['${collection}'].`,
+      );
+    }
+    for (const p of create.pathParams) await derive(create.template, p, create.name);
+    for (const field of idFieldNames(create.schemas, create.requestSchema)) await deriveField(field, create.name);
+    const res = await c.post(fillPath(create.template, pathIds(f, create)), exampleBody(create, f, unique()));
+    const id = (res.body as Json | undefined)?.[param];
+    if (res.status >= 300 || typeof id !== 'string') {
+      throw new Error(`${neededBy}: making a ${param} with ${create.name} answered ${res.status} ${res.text.slice(0, 300)} (the body derived from its schema's examples, or its answer without "${param}")`);
+    }
+    f.derived[collection] = id;
+    making.delete(collection);
+  };
+
+  const deriveField = async (field: string, neededBy: string): Promise<void> => {
+    if (fixtureKeyFor(field) || derivedIdNamed(f, field) !== undefined) return;
+    const owner = routes.find((r) => r.pathParams.includes(field));
+    if (!owner) throw new Error(`${neededBy}: no fixture ID for body field "${field}": no route has a {${field}} path parameter to make one with`);
+    await derive(owner.template, field, neededBy);
+  };
+
+  for (const route of routes) {
+    for (const param of route.pathParams) await derive(route.template, param, route.name);
+    for (const field of idFieldNames(route.schemas, route.requestSchema)) await deriveField(field, route.name);
+    for (const { name } of route.requiredQuery) if (isIdField(name) && !(name in ID_FIELDS)) await deriveField(name.replace(/Ids$/, 'Id'), route.name);
+  }
 }
 
 /** Real `nextKey`s of the account's paged lists (one item per page), keyed by route name. */
