@@ -56,7 +56,7 @@ async function main([command, name]: string[]): Promise<void> {
             `  async up(q: QueryRunner): Promise<void> {\n${lines(sql.upQueries)}\n  }\n\n` +
             `  async down(q: QueryRunner): Promise<void> {\n${lines([...sql.downQueries].reverse())}\n  }\n}\n`,
         );
-        console.log(`Wrote ${file}. Read its SQL, check down(), then add ${name}${timestamp} to migrations/index.ts.`);
+        console.log(`Wrote ${file}: a draft. Keep only the statements for your tables (it also proposes dropping what entities do not declare) and check down(); it is found by its file name.`);
       } finally {
         await app.close();
       }

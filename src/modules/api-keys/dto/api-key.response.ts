@@ -10,7 +10,7 @@ export class ApiKeyResponse {
   role: Role;
   @ApiProperty({ type: 'string', nullable: true, example: 'CI deploy key' })
   name: string | null;
-  @ApiIdProperty('CRMMB', 'The member who owns the key.')
+  @ApiIdProperty('member', 'The member who owns the key.')
   memberId: string;
   @ApiProperty({ example: '2026-04-23T09:15:30.123Z' })
   dateCreated: string;
@@ -39,7 +39,7 @@ export class CreatedApiKeyResponse {
   role: Role;
   @ApiProperty({ type: 'string', nullable: true, example: 'CI deploy key' })
   name: string | null;
-  @ApiIdProperty('CRMMB', 'The member who owns the key.')
+  @ApiIdProperty('member', 'The member who owns the key.')
   memberId: string;
   @ApiProperty({ example: '2026-04-23T09:15:30.123Z' })
   dateCreated: string;

@@ -40,9 +40,9 @@ export class ListEntitiesQueryDto extends PageQueryDto {
 }
 
 export class EntityResponse {
-  @ApiIdProperty('CRMET', 'The entity.')
+  @ApiIdProperty('entity', 'The entity.')
   entityId: string;
-  @ApiIdProperty('CRMAC', 'The account it belongs to.')
+  @ApiIdProperty('account', 'The account it belongs to.')
   accountId: string;
   @ApiProperty({ example: 'Contact' })
   name: string;

@@ -23,7 +23,7 @@ export class PropertyOptionDto {
 }
 
 export class CreatePropertyDto {
-  @ApiIdProperty('CRMET', 'The entity this property is a field of.')
+  @ApiIdProperty('entity', 'The entity this property is a field of.')
   @IsCrmId('entity')
   entityId: string;
 
@@ -86,17 +86,17 @@ export class BulkCreatePropertiesDto {
 }
 
 export class ListPropertiesQueryDto extends PageQueryDto {
-  @ApiIdProperty('CRMET', 'The entity whose properties to list.')
+  @ApiIdProperty('entity', 'The entity whose properties to list.')
   @IsCrmId('entity')
   entityId: string;
 }
 
 export class PropertyResponse {
-  @ApiIdProperty('CRMPP', 'The property; record data is keyed by it.')
+  @ApiIdProperty('property', 'The property; record data is keyed by it.')
   propertyId: string;
-  @ApiIdProperty('CRMAC', 'The account it belongs to.')
+  @ApiIdProperty('account', 'The account it belongs to.')
   accountId: string;
-  @ApiIdProperty('CRMET', 'The entity it is a field of.')
+  @ApiIdProperty('entity', 'The entity it is a field of.')
   entityId: string;
   @ApiProperty({ example: 'Tier' })
   name: string;

@@ -11,7 +11,7 @@ import type { RecordEntity } from '../record.entity';
 const toBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
 
 export class CreateRecordDto {
-  @ApiIdProperty('CRMET', 'The entity this record is of.')
+  @ApiIdProperty('entity', 'The entity this record is of.')
   @IsCrmId('entity')
   entityId: string;
 
@@ -55,7 +55,7 @@ export class UpdateRecordDto {
 export const SORT_FIELDS = ['dateCreated', 'dateUpdated', 'name'] as const;
 
 export class ListRecordsQueryDto extends PageQueryDto {
-  @ApiIdProperty('CRMET', 'The entity whose records to list.')
+  @ApiIdProperty('entity', 'The entity whose records to list.')
   @IsCrmId('entity')
   entityId: string;
 
@@ -83,7 +83,7 @@ export class DeleteRecordQueryDto {
 }
 
 export class BulkRestoreRecordsDto {
-  @ApiIdProperty('CRMRC', '1–1,000 records; IDs not in the account are left out.', { isArray: true, minItems: 1, maxItems: 1000 })
+  @ApiIdProperty('record', '1–1,000 records; IDs not in the account are left out.', { isArray: true, minItems: 1, maxItems: 1000 })
   @IsArray() @ArrayMinSize(1) @ArrayMaxSize(1000) @IsCrmId('record', { each: true })
   recordIds: string[];
 }
@@ -97,16 +97,16 @@ export class BulkDeleteRecordsDto extends BulkRestoreRecordsDto {
 export class BulkRecordsResponse {
   @ApiProperty({ description: 'How many records changed.', example: 2 })
   count: number;
-  @ApiIdProperty('CRMRC', 'The records that changed; IDs not in the account, or already in the asked state, are left out.', { isArray: true })
+  @ApiIdProperty('record', 'The records that changed; IDs not in the account, or already in the asked state, are left out.', { isArray: true })
   recordIds: string[];
 }
 
 export class RecordResponse {
-  @ApiIdProperty('CRMRC', 'The record.')
+  @ApiIdProperty('record', 'The record.')
   recordId: string;
-  @ApiIdProperty('CRMAC', 'The account it belongs to.')
+  @ApiIdProperty('account', 'The account it belongs to.')
   accountId: string;
-  @ApiIdProperty('CRMET', 'The entity it is of.')
+  @ApiIdProperty('entity', 'The entity it is of.')
   entityId: string;
   @ApiProperty({ example: '홍길동' })
   name: string;

@@ -11,11 +11,11 @@ export class CreateRelationshipTypeDto {
   @IsString() @Length(1, 100)
   name: string;
 
-  @ApiIdProperty('CRMET', 'The source side’s entity.')
+  @ApiIdProperty('entity', 'The source side’s entity.')
   @IsCrmId('entity')
   sourceEntityId: string;
 
-  @ApiIdProperty('CRMET', 'The target side’s entity (may be the source’s).')
+  @ApiIdProperty('entity', 'The target side’s entity (may be the source’s).')
   @IsCrmId('entity')
   targetEntityId: string;
 
@@ -44,21 +44,21 @@ export class UpdateRelationshipTypeDto extends PickType(CreateRelationshipTypeDt
 }
 
 export class ListRelationshipTypesQueryDto {
-  @ApiIdProperty('CRMET', 'Types with this entity on either side.', { required: false })
+  @ApiIdProperty('entity', 'Types with this entity on either side.', { required: false })
   @IsOptional() @IsCrmId('entity')
   entityId?: string;
 }
 
 export class RelationshipTypeResponse {
-  @ApiIdProperty('CRMRT', 'The relationship type.')
+  @ApiIdProperty('relationshipType', 'The relationship type.')
   relationshipTypeId: string;
-  @ApiIdProperty('CRMAC', 'The account it belongs to.')
+  @ApiIdProperty('account', 'The account it belongs to.')
   accountId: string;
   @ApiProperty({ example: 'works at' })
   name: string;
-  @ApiIdProperty('CRMET', 'The source side’s entity.')
+  @ApiIdProperty('entity', 'The source side’s entity.')
   sourceEntityId: string;
-  @ApiIdProperty('CRMET', 'The target side’s entity.')
+  @ApiIdProperty('entity', 'The target side’s entity.')
   targetEntityId: string;
   @ApiProperty({ type: 'string', nullable: true, example: 'employer' })
   sourceLabel: string | null;

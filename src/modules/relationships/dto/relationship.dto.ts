@@ -22,24 +22,24 @@ const TargetRecordExample = () => ApiProperty({ example: exampleId('CRMRC', 5) }
 const TargetRecordsExample = () => ApiProperty({ example: [exampleId('CRMRC', 5), exampleId('CRMRC', 6)] });
 
 export class CreateRelationshipDto {
-  @ApiIdProperty('CRMRT', 'The relationship type that links the two records.')
+  @ApiIdProperty('relationshipType', 'The relationship type that links the two records.')
   @IsCrmId('relationshipType')
   relationshipTypeId: string;
 
-  @ApiIdProperty('CRMET', 'The source record’s entity: the type’s source entity, or its target entity when the request is given in reverse (then stored swapped).')
+  @ApiIdProperty('entity', 'The source record’s entity: the type’s source entity, or its target entity when the request is given in reverse (then stored swapped).')
   @IsCrmId('entity')
   sourceEntityId: string;
 
-  @ApiIdProperty('CRMRC', 'A record of `sourceEntityId`, in the account and out of the trash.')
+  @ApiIdProperty('record', 'A record of `sourceEntityId`, in the account and out of the trash.')
   @IsCrmId('record')
   sourceRecordId: string;
 
-  @ApiIdProperty('CRMET', 'The target record’s entity: the other side of the type.')
+  @ApiIdProperty('entity', 'The target record’s entity: the other side of the type.')
   @IsCrmId('entity')
   targetEntityId: string;
 
   @TargetRecordExample()
-  @ApiIdProperty('CRMRC', 'A record of `targetEntityId`, in the account and out of the trash; not `sourceRecordId` (a self-link is a 400).')
+  @ApiIdProperty('record', 'A record of `targetEntityId`, in the account and out of the trash; not `sourceRecordId` (a self-link is a 400).')
   @IsCrmId('record')
   targetRecordId: string;
 
@@ -55,24 +55,24 @@ export class UpdateRelationshipDto {
 }
 
 export class BulkCreateRelationshipsDto {
-  @ApiIdProperty('CRMRT', 'The relationship type that links every pair.')
+  @ApiIdProperty('relationshipType', 'The relationship type that links every pair.')
   @IsCrmId('relationshipType')
   relationshipTypeId: string;
 
-  @ApiIdProperty('CRMET', 'The source records’ entity; given in the reverse of the type’s direction, every pair is stored swapped.')
+  @ApiIdProperty('entity', 'The source records’ entity; given in the reverse of the type’s direction, every pair is stored swapped.')
   @IsCrmId('entity')
   sourceEntityId: string;
 
-  @ApiIdProperty('CRMRC', 'Records of `sourceEntityId`, each paired with every target; repeated IDs count once.', { isArray: true, minItems: 1, maxItems: BULK_MAX_PAIRS })
+  @ApiIdProperty('record', 'Records of `sourceEntityId`, each paired with every target; repeated IDs count once.', { isArray: true, minItems: 1, maxItems: BULK_MAX_PAIRS })
   @IsArray() @ArrayMinSize(1) @ArrayMaxSize(BULK_MAX_PAIRS) @IsCrmId('record', { each: true })
   sourceRecordIds: string[];
 
-  @ApiIdProperty('CRMET', 'The target records’ entity: the other side of the type.')
+  @ApiIdProperty('entity', 'The target records’ entity: the other side of the type.')
   @IsCrmId('entity')
   targetEntityId: string;
 
   @TargetRecordsExample()
-  @ApiIdProperty('CRMRC', 'Records of `targetEntityId`; repeated IDs count once. Sources × targets is at most 10,000 pairs.', { isArray: true, minItems: 1, maxItems: BULK_MAX_PAIRS })
+  @ApiIdProperty('record', 'Records of `targetEntityId`; repeated IDs count once. Sources × targets is at most 10,000 pairs.', { isArray: true, minItems: 1, maxItems: BULK_MAX_PAIRS })
   @IsArray() @ArrayMinSize(1) @ArrayMaxSize(BULK_MAX_PAIRS) @IsCrmId('record', { each: true })
   targetRecordIds: string[];
 
@@ -82,43 +82,43 @@ export class BulkCreateRelationshipsDto {
 }
 
 export class ListRelationshipsQueryDto extends PageQueryDto {
-  @ApiIdProperty('CRMRT', 'Relationships of this type.', { required: false })
+  @ApiIdProperty('relationshipType', 'Relationships of this type.', { required: false })
   @IsOptional() @IsCrmId('relationshipType')
   relationshipTypeId?: string;
 
-  @ApiIdProperty('CRMET', 'Relationships with this entity on either side.', { required: false })
+  @ApiIdProperty('entity', 'Relationships with this entity on either side.', { required: false })
   @IsOptional() @IsCrmId('entity')
   entityId?: string;
 
-  @ApiIdProperty('CRMRC', 'Relationships with this record on either side.', { required: false })
+  @ApiIdProperty('record', 'Relationships with this record on either side.', { required: false })
   @IsOptional() @IsCrmId('record')
   recordId?: string;
 
-  @ApiIdProperty('CRMRC', 'Relationships with this record as their source.', { required: false })
+  @ApiIdProperty('record', 'Relationships with this record as their source.', { required: false })
   @IsOptional() @IsCrmId('record')
   sourceRecordId?: string;
 
-  @ApiIdProperty('CRMRC', 'Relationships with this record as their target.', { required: false })
+  @ApiIdProperty('record', 'Relationships with this record as their target.', { required: false })
   @IsOptional() @IsCrmId('record')
   targetRecordId?: string;
 }
 
 /** A relationship as stored: normalized to its type's direction. */
 export class RelationshipResponse {
-  @ApiIdProperty('CRMRL', 'The relationship.')
+  @ApiIdProperty('relationship', 'The relationship.')
   relationshipId: string;
-  @ApiIdProperty('CRMAC', 'The account it belongs to.')
+  @ApiIdProperty('account', 'The account it belongs to.')
   accountId: string;
-  @ApiIdProperty('CRMRT', 'Its relationship type.')
+  @ApiIdProperty('relationshipType', 'Its relationship type.')
   relationshipTypeId: string;
-  @ApiIdProperty('CRMET', 'The type’s source entity.')
+  @ApiIdProperty('entity', 'The type’s source entity.')
   sourceEntityId: string;
-  @ApiIdProperty('CRMRC', 'The source record.')
+  @ApiIdProperty('record', 'The source record.')
   sourceRecordId: string;
-  @ApiIdProperty('CRMET', 'The type’s target entity.')
+  @ApiIdProperty('entity', 'The type’s target entity.')
   targetEntityId: string;
   @TargetRecordExample()
-  @ApiIdProperty('CRMRC', 'The target record.')
+  @ApiIdProperty('record', 'The target record.')
   targetRecordId: string;
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'As sent; `{}` when none was.', example: METADATA_EXAMPLE })
   metadata: Record<string, any>;
@@ -160,6 +160,6 @@ export class BulkCreateRelationshipsResponse {
   created: number;
   @ApiProperty({ description: 'Pairs left out: those that already existed, and self-links.', example: 1 })
   skipped: number;
-  @ApiIdProperty('CRMRL', 'The created relationships, sorted by ID.', { isArray: true })
+  @ApiIdProperty('relationship', 'The created relationships, sorted by ID.', { isArray: true })
   relationshipIds: string[];
 }
