@@ -33,6 +33,15 @@ describe('Foundation: health, error envelope, request ids, migrations', () => {
     expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('a client’s X-Request-Id is taken only when it is 1–128 of [A-Za-z0-9._-]; anything else gets a new one', async () => {
+    const longest = 'a'.repeat(128);
+    expect((await http().get('/health').set('X-Request-Id', longest)).headers['x-request-id']).toBe(longest);
+    for (const refused of ['a'.repeat(129), 'span:1', 'a/b', 'x;y', '<script>', '"quoted"']) {
+      const res = await http().get('/health').set('X-Request-Id', refused);
+      expect(res.headers['x-request-id']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    }
+  });
+
   describe('bodies of signed requests (SPEC §1)', () => {
     /** Sends a Buffer's bytes as they are (supertest would send a JSON rendering of the Buffer). */
     const raw = (bytes: unknown) => bytes as string;
