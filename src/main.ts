@@ -14,7 +14,9 @@ async function bootstrap(): Promise<void> {
   let app: Awaited<ReturnType<typeof createApp>>;
   try {
     app = await createApp({ ...config, databaseUrl: database.url, masterKey });
-    printFirstStartCredentials(await app.get(AccountsService).ensureDefaultAccount());
+    // Only the embedded default prints a secret: with DATABASE_URL, stdout is where log shippers
+    // collect the JSON logs, and the operator makes accounts and keys with the admin CLI.
+    if (!config.databaseUrl) printFirstStartCredentials(await app.get(AccountsService).ensureDefaultAccount());
     await app.listen(config.port);
   } catch (error) {
     await database.release();
