@@ -72,6 +72,7 @@ function printFirstStartCredentials(credentials: Awaited<ReturnType<AccountsServ
 }
 
 bootstrap().catch((error: unknown) => {
-  console.error('CRM Core failed to start:', error);
+  // The stack, not the whole object: a failed statement's error carries its parameters.
+  console.error('CRM Core failed to start:', error instanceof Error ? (error.stack ?? error.message) : error);
   process.exit(1);
 });
