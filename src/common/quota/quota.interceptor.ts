@@ -50,16 +50,13 @@ export class QuotaInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const spec = this.reflector.get<QuotaSpec | undefined>(QUOTA, context.getHandler());
     if (!spec) return next.handle();
-    if (!spec.usage) {
-      this.quota.meterInStatement(spec.limit);
-      return next.handle();
-    }
+    // next.handle() is called inside the callbacks below, so that the handler runs in their context.
+    if (!spec.usage) return from(this.quota.meterInStatement(spec.limit, () => lastValueFrom(next.handle())));
     const usage = spec.usage;
     const caller = context.switchToHttp().getRequest<Request>().caller;
     if (!caller) throw new Error('@Quota() on a route without authentication');
     return from(
       this.txHost.withTransaction(async () => {
-        // next.handle() is called inside the transaction's async context, so the handler runs in it.
         const result = await lastValueFrom(next.handle());
         // Sorted, so that transactions touching several counters lock them in one order at commit.
         const uses = usage(result).sort((a, b) => a.scopeId.localeCompare(b.scopeId));
