@@ -6,6 +6,7 @@ import type { AppConfig } from './config/app-config';
 import { configureApp } from './configure-app';
 import { answerClientErrorsWithEnvelope } from './common/http/client-error.handler';
 import { notFoundHandler } from './common/http/not-found.handler';
+import { applyServerLimits } from './common/http/server-limits';
 import { createRequestLogger } from './common/http/request-logging';
 
 export interface CreateAppOptions {
@@ -26,5 +27,6 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   // After init, so it stands behind every route: paths outside the API prefix get the envelope too.
   app.use(notFoundHandler);
   answerClientErrorsWithEnvelope(app.getHttpServer());
+  applyServerLimits(app.getHttpServer(), config);
   return app;
 }

@@ -14,7 +14,9 @@ async function bootstrap(): Promise<void> {
   let app: Awaited<ReturnType<typeof createApp>>;
   try {
     app = await createApp({ ...config, databaseUrl: database.url, masterKey });
-    printFirstStartCredentials(await app.get(AccountsService).ensureDefaultAccount());
+    // Only the embedded default prints a secret: with DATABASE_URL, stdout is where log shippers
+    // collect the JSON logs, and the operator makes accounts and keys with the admin CLI.
+    if (!config.databaseUrl) printFirstStartCredentials(await app.get(AccountsService).ensureDefaultAccount());
     await app.listen(config.port);
   } catch (error) {
     await database.release();
@@ -70,6 +72,7 @@ function printFirstStartCredentials(credentials: Awaited<ReturnType<AccountsServ
 }
 
 bootstrap().catch((error: unknown) => {
-  console.error('CRM Core failed to start:', error);
+  // The stack, not the whole object: a failed statement's error carries its parameters.
+  console.error('CRM Core failed to start:', error instanceof Error ? (error.stack ?? error.message) : error);
   process.exit(1);
 });

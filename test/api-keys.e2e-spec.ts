@@ -77,3 +77,18 @@ describe('Revoking API keys (SPEC §3)', () => {
     return t.app.get(AccountsService).createMemberWithKey(account.accountId, role);
   }
 });
+
+describe('Creating API keys (SPEC §3)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('the answer carrying the new secret is never cached: Cache-Control no-store', async () => {
+    const account = await seedAccount(t);
+    const res = await signed(t.app.getHttpServer(), account.keys.DEVELOPER).post(PATH).send({ role: 'VIEWER' }).expect(201);
+    expect(res.body.apiSecret).toMatch(/^[A-Z0-9]{32}$/);
+    expect(res.headers['cache-control']).toBe('no-store');
+  });
+});

@@ -33,6 +33,15 @@ describe('Foundation: health, error envelope, request ids, migrations', () => {
     expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('a client’s X-Request-Id is taken only when it is 1–128 of [A-Za-z0-9._-]; anything else gets a new one', async () => {
+    const longest = 'a'.repeat(128);
+    expect((await http().get('/health').set('X-Request-Id', longest)).headers['x-request-id']).toBe(longest);
+    for (const refused of ['a'.repeat(129), 'span:1', 'a/b', 'x;y', '<script>', '"quoted"']) {
+      const res = await http().get('/health').set('X-Request-Id', refused);
+      expect(res.headers['x-request-id']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    }
+  });
+
   describe('bodies of signed requests (SPEC §1)', () => {
     /** Sends a Buffer's bytes as they are (supertest would send a JSON rendering of the Buffer). */
     const raw = (bytes: unknown) => bytes as string;
@@ -176,6 +185,28 @@ describe('Request logs', () => {
       await request(t.app.getHttpServer()).get('/nope').expect(404),
     ];
     for (const res of responses) expect(await completedLines(res.headers['x-request-id'])).toHaveLength(1);
+  });
+
+  it('a 5xx from a failed statement logs the statement’s text, never its parameters (the key, the signature)', async () => {
+    const account = await seedAccount(t);
+    const db = t.app.get(DataSource);
+    const [{ claim }] = await db.query(`SELECT oid::regprocedure::text AS claim FROM pg_proc WHERE proname = 'crm_claim_signature'`);
+    await db.query(`ALTER FUNCTION ${claim} RENAME TO crm_claim_signature_gone`);
+    let res: request.Response;
+    try {
+      res = await signed(t.app.getHttpServer(), account.keys.VIEWER).get('/crm-core/v1/entities');
+    } finally {
+      await db.query(`ALTER FUNCTION ${claim.replace('crm_claim_signature', 'crm_claim_signature_gone')} RENAME TO crm_claim_signature`);
+    }
+    expectError(res, 500, 'InternalServerError');
+    await completedLines(res.headers['x-request-id']);
+    const failures = lines.filter((line) => line.context === 'Errors' && line.req?.id === res.headers['x-request-id']);
+    expect(failures).toHaveLength(1);
+    const logged = JSON.stringify(failures[0]);
+    expect(logged).toContain('crm_claim_signature');
+    expect(logged).not.toContain(account.keys.VIEWER.apiKey);
+    expect(logged).not.toMatch(/[0-9a-f]{64}/);
+    expect(logged).not.toMatch(/parameters/);
   });
 
   it('a log line made while handling a request carries that request', async () => {

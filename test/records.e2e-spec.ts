@@ -265,4 +265,49 @@ describe('Records (SPEC §5)', () => {
       expect((await account.as.VIEWER.get('/crm-core/v1/plans/me')).body.usage['records.max']).toBe(2);
     });
   });
+
+  describe('the bytes of one page (issue 12 §2)', () => {
+    const MIB = 1024 * 1024;
+
+    it('a page of records with long TEXTAREA values ends early at 1 MiB with its nextKey, and the walk gives every record once, in order', async () => {
+      const fields: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const { body } = await account.as.OWNER.post('/crm-core/v1/properties', { entityId, name: `Notes ${i}`, fieldType: 'TEXTAREA' }).expect(201);
+        fields.push(body.propertyId);
+      }
+      // About 240 KB of JSON each: four fit in a MiB, ten do not.
+      const created: string[] = [];
+      for (let n = 0; n < 10; n++) {
+        const data = Object.fromEntries(fields.map((field, i) => [field, String.fromCharCode(97 + ((n + i) % 26)).repeat(60_000)]));
+        created.push((await createRecord(`r${n}`, { data })).recordId);
+      }
+      const walked: string[] = [];
+      const pageSizes: number[] = [];
+      let startKey: string | undefined;
+      do {
+        const res = await account.as.VIEWER.get(PATH).query({ entityId, limit: 100, sortDirection: 'ASC', ...(startKey ? { startKey } : {}) }).expect(200);
+        expect(Buffer.byteLength(res.text)).toBeLessThanOrEqual(MIB);
+        pageSizes.push(res.body.data.length);
+        walked.push(...res.body.data.map((r: { recordId: string }) => r.recordId));
+        startKey = res.body.nextKey ?? undefined;
+      } while (startKey);
+      expect(walked).toEqual(created);
+      expect(pageSizes).toEqual([4, 4, 2]);
+    });
+
+    it('records of nearly 1 MiB each come one a page, the first always', async () => {
+      const fields: string[] = [];
+      for (let i = 0; i < 17; i++) {
+        const { body } = await account.as.OWNER.post('/crm-core/v1/properties', { entityId, name: `Long ${i}`, fieldType: 'TEXTAREA' }).expect(201);
+        fields.push(body.propertyId);
+      }
+      const data = Object.fromEntries(fields.map((field) => [field, 'x'.repeat(61_000)]));
+      const [first, second] = [await createRecord('big1', { data }), await createRecord('big2', { data })];
+      const page = await account.as.VIEWER.get(PATH).query({ entityId, sortDirection: 'ASC' }).expect(200);
+      expect(page.body.data.map((r: { recordId: string }) => r.recordId)).toEqual([first.recordId]);
+      const next = await account.as.VIEWER.get(PATH).query({ entityId, sortDirection: 'ASC', startKey: page.body.nextKey }).expect(200);
+      expect(next.body.data.map((r: { recordId: string }) => r.recordId)).toEqual([second.recordId]);
+      expect(next.body.nextKey).toBeNull();
+    });
+  });
 });

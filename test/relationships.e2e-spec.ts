@@ -482,6 +482,64 @@ describe('Relationships (SPEC §5, §6)', () => {
     });
   });
 
+  describe('POST /relationships/bulk: what one request may write (issue 12 §2)', () => {
+    it('metadata bytes × pairs above 1 MiB is a 400 naming the numbers, before anything is written; at the bound it is written', async () => {
+      const people = await bulkRecords(contact, 100, 'p');
+      const firms = await bulkRecords(company, 100, 'f');
+      const base = { relationshipTypeId: worksAt, sourceEntityId: contact, sourceRecordIds: people, targetEntityId: company, targetRecordIds: firms };
+      // {"n":"xxx…"}: 8 bytes around the string; 10,000 pairs × 105 bytes = 1,050,000 > 1,048,576.
+      const metadataOf = (bytes: number) => ({ n: 'x'.repeat(bytes - 8) });
+      const over = await account.as.MEMBER.post(`${PATH}/bulk`, { ...base, metadata: metadataOf(105) });
+      expectError(over, 400, 'ValidationError');
+      expect(over.body.errorMessage).toContain('105');
+      expect(over.body.errorMessage).toContain('10000');
+      expect(over.body.errorMessage).toContain('1048576');
+      expect(await usage()).toBe(0);
+      const atBound = await account.as.MEMBER.post(`${PATH}/bulk`, { ...base, metadata: metadataOf(104) }).expect(201);
+      expect(atBound.body.created).toBe(10000);
+    });
+
+    it('16 KiB of metadata still goes on up to 64 pairs', async () => {
+      const people = await bulkRecords(contact, 8, 'p');
+      const firms = await bulkRecords(company, 8, 'f');
+      const metadata = { n: 'x'.repeat(16 * 1024 - 8) };
+      const res = await account.as.MEMBER.post(`${PATH}/bulk`, { relationshipTypeId: worksAt, sourceEntityId: contact, sourceRecordIds: people, targetEntityId: company, targetRecordIds: firms, metadata }).expect(201);
+      expect(res.body.created).toBe(64);
+      const ninth = await bulkRecords(company, 1, 'g');
+      expectError(await account.as.MEMBER.post(`${PATH}/bulk`, { relationshipTypeId: worksAt, sourceEntityId: contact, sourceRecordIds: people, targetEntityId: company, targetRecordIds: [...firms, ...ninth], metadata }), 400, 'ValidationError');
+    });
+  });
+
+  describe('the bytes of one answer (issue 12 §2)', () => {
+    it('the list ends a page early at 1 MiB with an exact nextKey; GET /relationships/type/:id ends its array there too', async () => {
+      const people = await bulkRecords(contact, 10, 'p');
+      const firms = await bulkRecords(company, 10, 'f');
+      // 64 × 16 KiB is exactly the bulk's 1 MiB of metadata, in 64 relationships of ~16.5 KB of JSON each.
+      const metadata = { n: 'x'.repeat(16 * 1024 - 8) };
+      const bulk = await account.as.MEMBER.post(`${PATH}/bulk`, {
+        relationshipTypeId: worksAt, sourceEntityId: contact, sourceRecordIds: people.slice(0, 8), targetEntityId: company, targetRecordIds: firms.slice(0, 8), metadata,
+      }).expect(201);
+      const walked: string[] = [];
+      const pageSizes: number[] = [];
+      let startKey: string | undefined;
+      do {
+        const res = await account.as.VIEWER.get(`${PATH}/list`).query({ limit: 100, ...(startKey ? { startKey } : {}) }).expect(200);
+        expect(Buffer.byteLength(res.text)).toBeLessThanOrEqual(1024 * 1024);
+        pageSizes.push(res.body.data.length);
+        walked.push(...res.body.data.map((r: { relationshipId: string }) => r.relationshipId));
+        startKey = res.body.nextKey ?? undefined;
+      } while (startKey);
+      expect(walked).toEqual(inIdOrder(...bulk.body.relationshipIds));
+      expect(pageSizes.length).toBe(2);
+      expect(pageSizes[0]).toBeLessThan(64);
+
+      const byType = await account.as.VIEWER.get(`${PATH}/type/${worksAt}`).expect(200);
+      expect(Buffer.byteLength(byType.text)).toBeLessThanOrEqual(1024 * 1024);
+      expect(byType.body.map((r: { relationshipId: string }) => r.relationshipId)).toEqual(walked.slice(0, byType.body.length));
+      expect(byType.body.length).toBe(pageSizes[0]);
+    });
+  });
+
   /** Seeds records straight into the table: the bulk tests are about relationships, not record creation. */
   async function bulkRecords(entityId: string, n: number, prefix: string): Promise<string[]> {
     const ids = Array.from({ length: n }, () => generateId('record'));

@@ -3,6 +3,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { generateId } from '../src/common/ids/ids';
+import { createAccountWithKey } from './reliability/utils/instances';
 import { TEST_MASTER_KEY } from './utils/create-app';
 import { authorization } from './utils/signing';
 import { freePort } from './utils/ports';
@@ -47,7 +48,6 @@ describe('Graceful shutdown (SIGTERM)', () => {
     server.stdout!.on('data', (chunk) => (output += chunk));
     server.stderr!.on('data', (chunk) => (output += chunk));
     base = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 200 && !/apiSecret/.test(output); i++) await new Promise((r) => setTimeout(r, 50));
     for (let i = 0; i < 200; i++) {
       if (await fetch(`${base}/health`).then((r) => r.ok, () => false)) break;
       await new Promise((r) => setTimeout(r, 50));
@@ -59,9 +59,8 @@ describe('Graceful shutdown (SIGTERM)', () => {
   });
 
   it('finishes a request still in flight at SIGTERM, refuses new connections meanwhile, and exits 0', async () => {
-    const apiKey = /apiKey:\s+(\S+)/.exec(output)![1];
-    const apiSecret = /apiSecret:\s+(\S+)/.exec(output)![1];
-    const accountId = /accountId:\s+(\S+)/.exec(output)![1];
+    // With DATABASE_URL the server makes no default account: the admin CLI makes one, as an operator would.
+    const { accountId, apiKey, apiSecret } = await createAccountWithKey(databaseUrl);
     const call = (method: string, urlPath: string, body: object) =>
       fetch(`${base}${urlPath}`, { method, headers: { Authorization: authorization({ apiKey, apiSecret }), 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
     const json = async (res: Promise<Response>) => (await res).json() as Promise<Record<string, string>>;

@@ -44,6 +44,22 @@ export class AppConfig {
   /** How long SIGTERM waits for in-flight requests before closing anyway. */
   @IsInt() @Min(0) @Transform(toInt)
   shutdownTimeoutMs = 10_000;
+
+  /** How long a client may take to send a request's headers (a slow client holds a connection meanwhile). */
+  @IsInt() @Min(100) @Transform(toInt)
+  httpHeadersTimeoutMs = 20_000;
+
+  /** How long a client may take to send a whole request, body included (1 MiB at most). */
+  @IsInt() @Min(100) @Transform(toInt)
+  httpRequestTimeoutMs = 60_000;
+
+  /** How long an idle keep-alive connection stays open: above a load balancer's idle timeout (AWS ALB: 60 s), so the balancer closes first. */
+  @IsInt() @Min(0) @Transform(toInt)
+  httpKeepAliveTimeoutMs = 65_000;
+
+  /** Connections the process holds at once; the ones past it are closed as they arrive. */
+  @IsInt() @Min(1) @Transform(toInt)
+  httpMaxConnections = 2_000;
 }
 
 export const ENV_NAMES: Record<keyof AppConfig, string> = {
@@ -57,6 +73,10 @@ export const ENV_NAMES: Record<keyof AppConfig, string> = {
   masterKey: 'CRM_MASTER_KEY',
   logLevel: 'LOG_LEVEL',
   shutdownTimeoutMs: 'SHUTDOWN_TIMEOUT_MS',
+  httpHeadersTimeoutMs: 'HTTP_HEADERS_TIMEOUT_MS',
+  httpRequestTimeoutMs: 'HTTP_REQUEST_TIMEOUT_MS',
+  httpKeepAliveTimeoutMs: 'HTTP_KEEP_ALIVE_TIMEOUT_MS',
+  httpMaxConnections: 'HTTP_MAX_CONNECTIONS',
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -66,8 +86,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   const config = plainToInstance(AppConfig, raw, { exposeDefaultValues: true });
   const errors = validateSync(config, { whitelist: true, forbidNonWhitelisted: true });
-  if (errors.length > 0) {
-    const details = errors.map((e) => `${ENV_NAMES[e.property as keyof AppConfig]}: ${Object.values(e.constraints ?? {}).join(', ')}`);
+  const details = errors.map((e) => `${ENV_NAMES[e.property as keyof AppConfig]}: ${Object.values(e.constraints ?? {}).join(', ')}`);
+  // Node refuses headers that may take longer than the whole request.
+  if (errors.length === 0 && config.httpHeadersTimeoutMs > config.httpRequestTimeoutMs) {
+    details.push(`${ENV_NAMES.httpHeadersTimeoutMs}: must not exceed ${ENV_NAMES.httpRequestTimeoutMs} (${config.httpRequestTimeoutMs})`);
+  }
+  if (details.length > 0) {
     throw new Error(`Invalid configuration:\n  ${details.join('\n  ')}`);
   }
   return config;

@@ -2,9 +2,9 @@ import { Client } from 'pg';
 import { MIGRATIONS } from '../../migrations';
 import { authorization } from '../utils/signing';
 import { createTestDatabase } from '../utils/test-database';
-import { firstStartCredentials, killLeftovers, printFigures, send, startInstances, type Instance } from './utils/instances';
+import { createAccountWithKey, firstStartCredentials, killLeftovers, printFigures, send, startInstances, type Instance } from './utils/instances';
 
-/** Three server processes started at the same moment on an empty database: migrations and the first-start account race. */
+/** Three server processes started at the same moment on an empty database (DATABASE_URL set): migrations race, and no default account is made. */
 describe('Concurrent boot on an empty database', () => {
   let databaseUrl: string;
   let instances: Instance[];
@@ -42,21 +42,15 @@ describe('Concurrent boot on an empty database', () => {
     expect(applied.reduce((a, b) => a + b, 0)).toBe(MIGRATIONS.length);
   });
 
-  it('creates exactly one default account, with one OWNER member and key, and only one instance prints its credentials', async () => {
-    const printed = instances.map((instance) => firstStartCredentials(instance.output())).filter((c) => c !== undefined);
-    expect(printed).toHaveLength(1);
-    expect(instances.filter((instance) => /First start: created a default account/.test(instance.output()))).toHaveLength(1);
-
-    const { rows: accounts } = await db.query<{ account_id: string; name: string; tier: string }>('SELECT account_id, name, tier FROM accounts');
-    expect(accounts).toEqual([{ account_id: printed[0]!.accountId, name: 'Default account', tier: 'FREE' }]);
-    const { rows: members } = await db.query<{ role: string }>('SELECT role FROM members');
-    expect(members).toEqual([{ role: 'OWNER' }]);
-    const { rows: keys } = await db.query<{ api_key: string; role: string }>('SELECT api_key, role FROM api_keys');
-    expect(keys).toEqual([{ api_key: printed[0]!.apiKey, role: 'OWNER' }]);
+  it('creates no default account and prints no secret: with DATABASE_URL the admin CLI makes accounts', async () => {
+    expect(instances.map((instance) => firstStartCredentials(instance.output()))).toEqual([undefined, undefined, undefined]);
+    expect(instances.filter((instance) => /First start|apiSecret/.test(instance.output()))).toEqual([]);
+    const { rows } = await db.query<{ n: number }>('SELECT (SELECT count(*) FROM accounts)::int + (SELECT count(*) FROM api_keys)::int AS n');
+    expect(rows[0].n).toBe(0);
   });
 
-  it('lets the printed key sign requests on every instance', async () => {
-    const credentials = instances.map((instance) => firstStartCredentials(instance.output())).find((c) => c !== undefined)!;
+  it('lets a key made by the admin CLI sign requests on every instance', async () => {
+    const credentials = await createAccountWithKey(databaseUrl, 'FREE');
     const results = await Promise.all(
       instances.map((instance) =>
         send(instance.base, 'GET', '/crm-core/v1/plans/me', { headers: { Authorization: authorization(credentials) }, timeoutMs: 10_000 }),
@@ -69,7 +63,6 @@ describe('Concurrent boot on an empty database', () => {
       instances: instances.length,
       bootMs,
       migrations: MIGRATIONS.length,
-      credentialsPrintedBy: instances.filter((instance) => firstStartCredentials(instance.output())).map((instance) => instance.name),
       migrationsAppliedBy: instances.map((instance) => `${instance.name}:${[...instance.output().matchAll(/applied (\d+) migration/g)].map((m) => m[1]).join('+') || 0}`),
     });
   });

@@ -428,6 +428,43 @@ describe('Hostile input on every route (SPEC §1): never a 5xx, always the envel
     );
   });
 
+  it('a ~1 MiB array of zeros, whole or in a field, is never a 5xx; another charset is a 415 on every write route, bytes that are not UTF-8 a 400 on every route that takes a body', async () => {
+    fa = await seedResources(a);
+    const fill = (unit: string) => `[${Array.from({ length: Math.floor((1024 * 1024 - 64) / (unit.length + 1)) }, () => unit).join(',')}]`;
+    const arrays = [fill('0')];
+    const failures: string[] = [];
+    let slowest = 0;
+    let slowestRoute = '';
+    for (const route of routes.filter(bodyRoutes)) {
+      const where = `${route.method.toUpperCase()} ${route.template}`;
+      const base = exampleBody(route, fa, unique()) ?? {};
+      const baseText = JSON.stringify(base);
+      const field = [...Object.keys(base), 'data'][0];
+      for (const array of arrays) {
+        for (const body of [array, withRawKey(baseText, field, array)]) {
+          const h = hostile({ path: ownPath(route, fa), body });
+          const started = Date.now();
+          const res = await send(route, h);
+          if (Date.now() - started > slowest) [slowest, slowestRoute] = [Date.now() - started, `${where} ${res?.status}`];
+          try {
+            expectSane(route, h, res);
+          } catch (error) {
+            failures.push((error as Error).message);
+          }
+        }
+      }
+      const utf16 = await send(route, hostile({ path: ownPath(route, fa), body: Buffer.from(baseText, 'utf16le'), contentType: 'application/json; charset=utf-16le' }));
+      if (utf16 && (utf16.status !== 415 || utf16.body.errorCode !== 'UnsupportedMediaType')) failures.push(`${where}: a UTF-16 body answered ${utf16.status} ${utf16.text.slice(0, 200)}`);
+      const latin1 = await send(route, hostile({ path: ownPath(route, fa), body: Buffer.from('{"name":"caf\xe9"}', 'latin1'), contentType: 'application/json; charset=iso-8859-1' }));
+      if (latin1 && latin1.status !== 415) failures.push(`${where}: a Latin-1 body answered ${latin1.status}`);
+      if (route.bodyFields.length === 0) continue; // a route that takes no body does not check its bytes
+      const invalid = await send(route, hostile({ path: ownPath(route, fa), body: Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]) }));
+      if (invalid && (invalid.status !== 400 || invalid.body.errorCode !== 'ValidationError')) failures.push(`${where}: invalid UTF-8 answered ${invalid.status} ${invalid.text.slice(0, 200)}`);
+    }
+    printFigures('hostile-input large arrays', { slowestMs: slowest, slowestRoute });
+    expect(failures).toEqual([]);
+  });
+
   it('hostile input signed by A leaves B able to read all of its own rows, as before', async () => {
     for (const [path, id] of [
       [`${API}/entities/${fb.entityId}`, fb.entityId],

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import type { AuthenticatedCaller } from './authenticated-caller';
 import type { HmacCredentials } from './authorization-header';
@@ -18,6 +18,9 @@ const PURGE_INTERVAL_MS = 60 * 1000;
 const PURGE_BATCH = 5000;
 
 export type VerifyFailure = 'InvalidAPIKey' | 'RevokedAPIKey' | 'DisabledMember' | 'DisabledAccount' | 'SignatureDoesNotMatch' | 'DuplicatedSignature';
+
+/** Associated data of the decoy secret: no API key has this shape, so no stored secret opens with it. */
+const DECOY_ASSOCIATED_DATA = 'decoy';
 
 /** Decrypted secrets kept, by API key, so that a known key's request costs one statement. */
 const OPENED_SECRETS_MAX = 10_000;
@@ -59,11 +62,15 @@ export class ApiKeyVerifier implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('ApiKeyVerifier');
   private purgeTimer?: NodeJS.Timeout;
   private readonly openedSecrets = new Map<string, string>();
+  /** A secret sealed like a stored one, that no key has: what an unknown key's request decrypts and signs with. */
+  private readonly decoy: Buffer;
 
   constructor(
     private readonly dataSource: DataSource,
     @Inject(SecretBox) private readonly secrets: SecretBox,
-  ) {}
+  ) {
+    this.decoy = secrets.seal(randomBytes(16).toString('hex').toUpperCase(), DECOY_ASSOCIATED_DATA);
+  }
 
   async verify(credentials: HmacCredentials, dateMs: number): Promise<Verification> {
     const secret = this.openedSecrets.get(credentials.apiKey);
@@ -77,14 +84,17 @@ export class ApiKeyVerifier implements OnModuleInit, OnModuleDestroy {
         WHERE k.api_key = $1`,
       [credentials.apiKey],
     );
+    // Decrypt and sign before looking at the refusal: an unknown key opens the decoy instead, so
+    // that no refusal answers measurably sooner than a wrong signature on a real key (issue 12 §5).
+    const opened = row ? this.secrets.open(row.secret_encrypted, credentials.apiKey) : this.secrets.open(this.decoy, DECOY_ASSOCIATED_DATA);
+    const matches = signatureMatches(opened ?? '', credentials);
     const refused = refusal(row);
     if (refused) return { ok: false, reason: refused };
-    const opened = this.secrets.open(row.secret_encrypted, credentials.apiKey);
     if (opened === undefined) {
       this.logger.error({ apiKey: credentials.apiKey }, 'stored API secret does not open under the master key');
       return { ok: false, reason: 'InvalidAPIKey' };
     }
-    if (!signatureMatches(opened, credentials)) return { ok: false, reason: 'SignatureDoesNotMatch' };
+    if (!matches) return { ok: false, reason: 'SignatureDoesNotMatch' };
     this.remember(credentials.apiKey, opened);
     return this.claim(credentials, dateMs);
   }

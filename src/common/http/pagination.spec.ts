@@ -1,5 +1,5 @@
 import { AppException } from '../errors/app.exception';
-import { decodeCursor, encodeCursor } from './pagination';
+import { boundedPage, decodeCursor, encodeCursor, MAX_PAGE_BYTES } from './pagination';
 
 const TAG = 'r.dateCreated,r.recordId:DESC';
 
@@ -47,5 +47,29 @@ describe('cursors (SPEC §1: startKey is the nextKey of the previous page)', () 
     expect(error).toBeInstanceOf(AppException);
     expect((error as AppException).toBody()).toEqual({ errorCode: 'ValidationError', errorMessage: expect.stringContaining('startKey') });
     expect((error as AppException).status).toBe(400);
+  });
+});
+
+describe('boundedPage: a page ends early at MAX_PAGE_BYTES (issue 12 §2)', () => {
+  const rows = (n: number, bytes: number) => Array.from({ length: n }, (_, i) => ({ id: `row${String(i).padStart(3, '0')}`, text: 'x'.repeat(bytes) }));
+  const page = (all: { id: string; text: string }[], limit: number) => boundedPage(all, limit, (row) => row, (row) => row.id);
+
+  it('gives `limit` items and the last one’s cursor when they fit and more rows follow', () => {
+    expect(page(rows(4, 10), 3)).toEqual({ data: rows(3, 10), nextKey: 'row002' });
+    expect(page(rows(3, 10), 3)).toEqual({ data: rows(3, 10), nextKey: null });
+  });
+
+  it('ends before the item that would pass the bound, with that page’s last cursor, even on the last rows', () => {
+    const quarter = Math.floor(MAX_PAGE_BYTES / 4);
+    const result = page(rows(5, quarter), 100);
+    expect(result.data.map((row) => row.id)).toEqual(['row000', 'row001', 'row002']);
+    expect(result.nextKey).toBe('row002');
+    expect(Buffer.byteLength(JSON.stringify(result))).toBeLessThanOrEqual(MAX_PAGE_BYTES);
+  });
+
+  it('always gives the first item, however large', () => {
+    const result = page(rows(2, 2 * MAX_PAGE_BYTES), 100);
+    expect(result.data.map((row) => row.id)).toEqual(['row000']);
+    expect(result.nextKey).toBe('row000');
   });
 });

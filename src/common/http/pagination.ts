@@ -17,6 +17,42 @@ export interface Page<T> {
   nextKey: string | null;
 }
 
+/**
+ * The JSON of one page stays within this many bytes: a page ends early, with its nextKey, when
+ * its next item would pass it, so a page of 100 records of long TEXTAREA values is not 100 MB.
+ * The first item is always given, however large (a record is at most about a 1 MiB body).
+ */
+export const MAX_PAGE_BYTES = 1024 * 1024;
+/** Room left for `{"data":[…],"nextKey":"…"}` around the items. */
+const PAGE_ENVELOPE_BYTES = 1024;
+
+/**
+ * The first items of `rows`, mapped, whose JSON fits in MAX_PAGE_BYTES (at least one when there
+ * is one). Maps lazily: rows past the bound are never mapped.
+ */
+export function mapWithinPageBytes<T, R>(rows: readonly T[], map: (row: T) => R): R[] {
+  const items: R[] = [];
+  let bytes = 0;
+  for (const row of rows) {
+    const item = map(row);
+    bytes += Buffer.byteLength(JSON.stringify(item) ?? '', 'utf8') + 1;
+    if (items.length > 0 && bytes > MAX_PAGE_BYTES - PAGE_ENVELOPE_BYTES) break;
+    items.push(item);
+  }
+  return items;
+}
+
+/**
+ * A page of `rows` fetched with one more than `limit`: at most `limit` items, ended early at
+ * MAX_PAGE_BYTES; nextKey is the cursor of the last row given, so the next page starts right
+ * after it whether the page ended at the limit or at the bytes.
+ */
+export function boundedPage<T, R>(rows: readonly T[], limit: number, map: (row: T) => R, cursorOf: (row: T) => string): Page<R> {
+  const data = mapWithinPageBytes(rows.slice(0, limit), map);
+  const more = rows.length > data.length;
+  return { data, nextKey: more ? cursorOf(rows[data.length - 1]) : null };
+}
+
 type CursorValue = string | number;
 
 export function encodeCursor(values: CursorValue[]): string {
@@ -60,8 +96,9 @@ function tagOf(order: Pick<KeysetOrder<ObjectLiteral>, 'columns' | 'direction'>)
 /**
  * Keyset pagination: `WHERE (sort key) > (cursor)` over an index on the sort key, so the cost of
  * a page does not grow with the table and concurrent writes never make a walk skip or repeat.
+ * Rows are mapped to their response here, since a page ends early at MAX_PAGE_BYTES of them.
  */
-export async function paginate<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>, page: PageQueryDto, order: KeysetOrder<T>): Promise<Page<T>> {
+export async function paginate<T extends ObjectLiteral, R>(qb: SelectQueryBuilder<T>, page: PageQueryDto, order: KeysetOrder<T>, map: (row: T) => R): Promise<Page<R>> {
   if (page.startKey !== undefined) {
     const values = decodeCursor(page.startKey, tagOf(order), order.columns.length);
     const params = Object.fromEntries(values.map((v, i) => [`cursor${i}`, v]));
@@ -74,11 +111,5 @@ export async function paginate<T extends ObjectLiteral>(qb: SelectQueryBuilder<T
     else qb.addOrderBy(column, order.direction);
   }
   const rows = await qb.limit(page.limit + 1).getMany();
-  const hasMore = rows.length > page.limit;
-  const data = hasMore ? rows.slice(0, page.limit) : rows;
-  return { data, nextKey: hasMore ? encodeCursor([tagOf(order), ...order.cursorOf(data[data.length - 1])]) : null };
-}
-
-export function mapPage<T, R>(page: Page<T>, map: (row: T) => R): Page<R> {
-  return { data: page.data.map(map), nextKey: page.nextKey };
+  return boundedPage(rows, page.limit, map, (row) => encodeCursor([tagOf(order), ...order.cursorOf(row)]));
 }

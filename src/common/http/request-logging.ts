@@ -1,9 +1,11 @@
 import type { DestinationStream } from 'pino';
 import { pinoHttp, type HttpLogger, type Options } from 'pino-http';
+import { loggableError } from '../errors/loggable-error';
 
 /**
  * pino-http's options: one `request completed` line per request, at warn for 4xx and error for
- * 5xx, under the request's X-Request-Id. Shared with the bench's bare Express app, so that the
+ * 5xx, under the request's X-Request-Id; errors logged without the values a failed statement was
+ * given (loggableError). Shared with the bench's bare Express app, so that the
  * API is compared with the same logger.
  */
 export function requestLoggingOptions(level: string): Options {
@@ -11,6 +13,7 @@ export function requestLoggingOptions(level: string): Options {
     level,
     genReqId: (req) => req.id,
     redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
+    serializers: { err: loggableError },
     customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
   };
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Auth, type AuthenticatedCaller } from '../../common/auth/authenticated-caller';
 import { Roles } from '../../common/auth/roles';
@@ -21,6 +21,7 @@ export class ApiKeysController {
     errors: { 403: 'Forbidden: the key’s role is too low for this route, or below the role asked for.' },
   })
   @Post()
+  @Header('Cache-Control', 'no-store') // the answer holds the secret: no browser or proxy may keep it
   create(@Auth() caller: AuthenticatedCaller, @Body() dto: CreateApiKeyDto) {
     return this.apiKeys.create(caller, dto);
   }

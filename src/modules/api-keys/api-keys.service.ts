@@ -5,7 +5,7 @@ import type { AuthenticatedCaller } from '../../common/auth/authenticated-caller
 import { roleAtLeast, type Role } from '../../common/auth/roles';
 import { SecretBox } from '../../common/auth/secret-box';
 import { errors } from '../../common/errors/app.exception';
-import { mapPage, paginate, type Page, type PageQueryDto } from '../../common/http/pagination';
+import { paginate, type Page, type PageQueryDto } from '../../common/http/pagination';
 import { randomUpperAlnum } from '../../common/ids/ids';
 import { AccountScopedRepository, InjectScopedRepository } from '../../common/persistence/account-scoped.repository';
 import { MembersService } from '../members/members.service';
@@ -39,13 +39,12 @@ export class ApiKeysService {
   }
 
   async list(accountId: string, page: PageQueryDto): Promise<Page<ApiKeyResponse>> {
-    const result = await paginate(this.keys.query(accountId, 'k'), page, {
+    return paginate(this.keys.query(accountId, 'k'), page, {
       columns: ['k.dateCreated', 'k.apiKey'],
       casts: ['timestamptz', undefined],
       direction: 'ASC',
       cursorOf: (k) => [k.dateCreated.toISOString(), k.apiKey],
-    });
-    return mapPage(result, ApiKeyResponse.from);
+    }, ApiKeyResponse.from);
   }
 
   /**

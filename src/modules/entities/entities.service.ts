@@ -4,7 +4,7 @@ import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adap
 import { errors } from '../../common/errors/app.exception';
 import { registerConstraintMessage } from '../../common/errors/postgres-errors';
 import { givenFields } from '../../common/http/patch';
-import { mapPage, paginate, type Page } from '../../common/http/pagination';
+import { paginate, type Page } from '../../common/http/pagination';
 import { generateId } from '../../common/ids/ids';
 import { AccountScopedRepository, InjectScopedRepository } from '../../common/persistence/account-scoped.repository';
 import { containsPattern } from '../../common/persistence/like';
@@ -38,8 +38,7 @@ export class EntitiesService {
   async list(accountId: string, query: ListEntitiesQueryDto): Promise<Page<EntityResponse>> {
     const qb = this.entities.query(accountId, 'e');
     if (query.keyword) qb.andWhere(`e.name ILIKE :keyword ESCAPE '\\'`, { keyword: containsPattern(query.keyword) });
-    const page = await paginate(qb, query, { columns: ['e.entityId'], direction: 'ASC', cursorOf: (e) => [e.entityId] });
-    return mapPage(page, EntityResponse.from);
+    return paginate(qb, query, { columns: ['e.entityId'], direction: 'ASC', cursorOf: (e) => [e.entityId] }, EntityResponse.from);
   }
 
   async get(accountId: string, entityId: string): Promise<EntityResponse> {

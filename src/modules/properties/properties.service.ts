@@ -3,7 +3,7 @@ import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { errors } from '../../common/errors/app.exception';
 import { registerConstraintMessage } from '../../common/errors/postgres-errors';
-import { mapPage, paginate, type Page } from '../../common/http/pagination';
+import { paginate, type Page } from '../../common/http/pagination';
 import { generateId } from '../../common/ids/ids';
 import { AccountScopedRepository, InjectScopedRepository } from '../../common/persistence/account-scoped.repository';
 import { QuotaService, registerUsageCount } from '../../common/quota/quota.service';
@@ -86,8 +86,7 @@ export class PropertiesService {
   async list(accountId: string, query: ListPropertiesQueryDto): Promise<Page<PropertyResponse>> {
     await this.entities.assertExist(accountId, [query.entityId]);
     const qb = this.properties.query(accountId, 'p').andWhere('p.entityId = :entityId', { entityId: query.entityId });
-    const page = await paginate(qb, query, { columns: ['p.propertyId'], direction: 'ASC', cursorOf: (p) => [p.propertyId] });
-    return mapPage(page, PropertyResponse.from);
+    return paginate(qb, query, { columns: ['p.propertyId'], direction: 'ASC', cursorOf: (p) => [p.propertyId] }, PropertyResponse.from);
   }
 
   /** Every property of an entity, for validating record data. */

@@ -3,7 +3,7 @@ import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { In } from 'typeorm';
 import { errors } from '../../common/errors/app.exception';
-import { mapPage, paginate, type Page } from '../../common/http/pagination';
+import { paginate, type Page } from '../../common/http/pagination';
 import { generateId } from '../../common/ids/ids';
 import { AccountScopedRepository, InjectScopedRepository } from '../../common/persistence/account-scoped.repository';
 import { containsPattern } from '../../common/persistence/like';
@@ -94,13 +94,12 @@ export class RecordsService implements OnModuleInit {
       .andWhere('r.isDeleted = :isDeleted', { isDeleted: query.isDeleted });
     if (query.keyword) qb.andWhere(`r.name ILIKE :keyword ESCAPE '\\'`, { keyword: containsPattern(query.keyword) });
     const byName = query.sortField === 'name';
-    const page = await paginate(qb, query, {
+    return paginate(qb, query, {
       columns: [SORT_COLUMNS[query.sortField], 'r.recordId'],
       casts: [byName ? undefined : 'timestamptz', undefined],
       direction: query.sortDirection,
       cursorOf: (r) => [query.sortField === 'name' ? r.name : r[query.sortField].toISOString(), r.recordId],
-    });
-    return mapPage(page, RecordResponse.from);
+    }, RecordResponse.from);
   }
 
   /** 404 unless every record exists in the account (in the trash or not). */

@@ -3,7 +3,7 @@ import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { errors } from '../../common/errors/app.exception';
 import { registerConstraintMessage } from '../../common/errors/postgres-errors';
-import { decodeCursor, encodeCursor, type Page } from '../../common/http/pagination';
+import { boundedPage, decodeCursor, encodeCursor, mapWithinPageBytes, type Page } from '../../common/http/pagination';
 import { generateId } from '../../common/ids/ids';
 import { AccountScopedRepository, InjectScopedRepository } from '../../common/persistence/account-scoped.repository';
 import { QuotaService, registerUsageCount } from '../../common/quota/quota.service';
@@ -37,6 +37,11 @@ const NO_DIRECTION = '요청한 엔티티가 관계 유형의 정의와 어느 �
 const LIST_ORDER_TAG = 'relationshipId:ASC';
 /** GET /relationships/type/:id answers a plain array, as SOLAPI does; this many at most. */
 const BY_TYPE_MAX = 500;
+/**
+ * What one bulk request may write as metadata: its JSON bytes times the pairs it names. Each pair
+ * stores its own copy, so without it 16 KiB on 10,000 pairs would write about 160 MiB (issue 12 §2).
+ */
+export const BULK_MAX_METADATA_BYTES = 1024 * 1024;
 
 /** SPEC §6 rule 3, or 400 when the entities match the type's definition in neither direction. */
 function normalizedOrRefused(type: RelationshipTypeEntity, ends: Ends): Ends {
@@ -107,6 +112,14 @@ export class RelationshipsService implements OnModuleInit {
     if (sources.length * targets.length > BULK_MAX_PAIRS) {
       throw errors.validation(`원본과 대상의 조합은 최대 ${BULK_MAX_PAIRS}개입니다. (요청: ${sources.length * targets.length}개)`);
     }
+    const metadataBytes = Buffer.byteLength(JSON.stringify(dto.metadata ?? {}), 'utf8');
+    const pairCount = sources.length * targets.length;
+    if (metadataBytes * pairCount > BULK_MAX_METADATA_BYTES) {
+      throw errors.validation(
+        `metadata는 조합마다 저장되므로 한 요청의 metadata 바이트 × 조합 수는 최대 ${BULK_MAX_METADATA_BYTES}바이트입니다. ` +
+          `(요청: ${metadataBytes}바이트 × ${pairCount}개 = ${metadataBytes * pairCount}바이트)`,
+      );
+    }
     await this.records.lockLinkable(accountId, [
       ...sources.map((recordId) => ({ recordId, entityId: ends.sourceEntityId })),
       ...targets.map((recordId) => ({ recordId, entityId: ends.targetEntityId })),
@@ -147,14 +160,14 @@ export class RelationshipsService implements OnModuleInit {
     // itself takes one query builder, and this list is a UNION ALL (see RelationshipsRepository.visible).
     const after = query.startKey === undefined ? undefined : String(decodeCursor(query.startKey, LIST_ORDER_TAG, 1)[0]);
     const rows = await this.repository.visible(accountId, query, after, query.limit + 1);
-    const hasMore = rows.length > query.limit;
-    const data = (hasMore ? rows.slice(0, query.limit) : rows).map(RelationshipListItem.from);
-    return { data, nextKey: hasMore ? encodeCursor([LIST_ORDER_TAG, data[data.length - 1].relationshipId]) : null };
+    return boundedPage(rows, query.limit, RelationshipListItem.from, (row) => encodeCursor([LIST_ORDER_TAG, row.relationshipId]));
   }
 
   async listByType(accountId: string, relationshipTypeId: string): Promise<RelationshipListItem[]> {
     await this.types.load(accountId, relationshipTypeId);
-    return (await this.repository.visible(accountId, { relationshipTypeId }, undefined, BY_TYPE_MAX)).map(RelationshipListItem.from);
+    // A plain array has no cursor: it ends at MAX_PAGE_BYTES too (500 × 16 KiB of metadata would be
+    // 8 MB), and the paged list with relationshipTypeId gives every one.
+    return mapWithinPageBytes(await this.repository.visible(accountId, { relationshipTypeId }, undefined, BY_TYPE_MAX), RelationshipListItem.from);
   }
 
   async get(accountId: string, relationshipId: string): Promise<RelationshipResponse> {
