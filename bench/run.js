@@ -51,22 +51,19 @@ async function startApiProcess(databaseUrl) {
   const port = await freePort();
   const env = { ...process.env, NODE_ENV: 'production', DATABASE_URL: databaseUrl, PORT: String(port), CRM_MASTER_KEY: randomBytes(32).toString('base64'), LOG_LEVEL: API_LOG_LEVEL };
   const nodeOptions = (process.env.BENCH_API_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeOptions, path.join(ROOT, 'dist/src/main.js')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
+  // The API's log lines are not kept: the bench would otherwise hold them all.
+  const child = spawn(process.execPath, [...nodeOptions, path.join(ROOT, 'dist/src/main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i++) {
     const ok = await fetch(`${base}/health`).then((r) => r.ok, () => false);
     if (ok) break;
     await new Promise((r) => setTimeout(r, 100));
   }
-  // From here on the API's log lines are drained, not kept: the bench would otherwise hold them all.
-  child.stdout.removeAllListeners('data');
-  child.stdout.resume();
-  const key = { apiKey: /apiKey:\s+(\S+)/.exec(output)?.[1], apiSecret: /apiSecret:\s+(\S+)/.exec(output)?.[1] };
-  const accountId = /accountId:\s+(\S+)/.exec(output)?.[1];
-  if (!key.apiKey || !accountId) throw new Error(`the API did not print its first-start credentials:\n${output}`);
+  // With DATABASE_URL set the API makes no default account: the operator's CLI does.
   const admin = (...args) => promisify(execFile)(process.execPath, [path.join(ROOT, 'dist/src/cli/admin.js'), ...args], { env }).then((r) => JSON.parse(r.stdout));
+  const { accountId } = await admin('account:create', '--name', 'bench', '--plan', 'ENTERPRISE');
+  const { apiKey, apiSecret } = await admin('key:create', '--account', accountId, '--role', 'OWNER');
+  const key = { apiKey, apiSecret };
   return { child, base, key, accountId, admin };
 }
 

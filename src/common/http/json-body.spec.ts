@@ -1,4 +1,4 @@
-import { findBodyProblem, MAX_BODY_DEPTH } from './json-body';
+import { findBodyProblem, MAX_ARRAY_ITEMS, MAX_BODY_DEPTH } from './json-body';
 
 describe('findBodyProblem', () => {
   const nested = (depth: number) => JSON.parse('{"a":'.repeat(depth - 1) + '{}' + '}'.repeat(depth - 1));
@@ -26,10 +26,18 @@ describe('findBodyProblem', () => {
   });
 
   it('walks wide bodies to their last element', () => {
-    const wide = Array.from({ length: 500_000 }, () => 0) as unknown[];
+    const wide = Array.from({ length: MAX_ARRAY_ITEMS - 1 }, () => 0) as unknown[];
     expect(findBodyProblem({ a: wide })).toBeUndefined();
     wide.push({ b: [{ constructor: 1 }] });
     expect(findBodyProblem({ a: wide })).toMatch('constructor');
+  });
+
+  it('refuses an array longer than any route takes, at any depth, before validation walks it', () => {
+    const long = Array.from({ length: MAX_ARRAY_ITEMS + 1 }, () => 0);
+    expect(findBodyProblem(long)).toMatch(String(MAX_ARRAY_ITEMS));
+    expect(findBodyProblem({ tags: long })).toMatch(String(MAX_ARRAY_ITEMS));
+    expect(findBodyProblem({ metadata: { deep: [long] } })).toMatch(String(MAX_ARRAY_ITEMS));
+    expect(findBodyProblem({ recordIds: long.slice(1) })).toBeUndefined();
   });
 
   it('refuses lone surrogates in values and keys, and keeps whole pairs', () => {

@@ -6,6 +6,12 @@ import { AppException, errors } from '../errors/app.exception';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 export const MAX_BODY_DEPTH = 32;
+/**
+ * The longest list any route takes (a bulk's source or target records, 10,000). Longer arrays are
+ * refused here, before validation, which costs per element (a 1 MiB array of zeros in a field
+ * took seconds to be told it was too long).
+ */
+export const MAX_ARRAY_ITEMS = 10_000;
 
 const NUL_MESSAGE = 'NUL 문자는 사용할 수 없습니다.';
 const SURROGATE_MESSAGE = '짝이 없는 서로게이트 문자(\\uD800–\\uDFFF)는 사용할 수 없습니다.';
@@ -19,6 +25,7 @@ function stringProblem(value: string): string | undefined {
   return found[0] === '\u0000' ? NUL_MESSAGE : SURROGATE_MESSAGE;
 }
 const DEPTH_MESSAGE = `JSON은 ${MAX_BODY_DEPTH}단계까지만 중첩할 수 있습니다.`;
+const ARRAY_MESSAGE = `배열은 최대 ${MAX_ARRAY_ITEMS}개의 항목만 가질 수 있습니다.`;
 
 function isForbiddenKey(key: string): boolean {
   return key === '__proto__' || key === 'constructor' || key === 'prototype';
@@ -41,6 +48,7 @@ export function findBodyProblem(body: unknown): string | undefined {
     const depth = depths.pop()!;
     if (depth > MAX_BODY_DEPTH) return DEPTH_MESSAGE;
     if (Array.isArray(value)) {
+      if (value.length > MAX_ARRAY_ITEMS) return ARRAY_MESSAGE;
       for (let i = 0; i < value.length; i++) {
         const child: unknown = value[i];
         if (typeof child === 'string') {
