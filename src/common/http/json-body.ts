@@ -43,6 +43,15 @@ export function findBodyProblem(body: unknown): string | undefined {
   if (body === null || typeof body !== 'object') return undefined;
   const containers: object[] = [body];
   const depths: number[] = [1];
+  /** A string's problem; a container is pushed to be walked in its turn. */
+  const visit = (child: unknown, depth: number): string | undefined => {
+    if (typeof child === 'string') return stringProblem(child);
+    if (child !== null && typeof child === 'object') {
+      containers.push(child);
+      depths.push(depth + 1);
+    }
+    return undefined;
+  };
   while (containers.length > 0) {
     const value = containers.pop()!;
     const depth = depths.pop()!;
@@ -50,14 +59,8 @@ export function findBodyProblem(body: unknown): string | undefined {
     if (Array.isArray(value)) {
       if (value.length > MAX_ARRAY_ITEMS) return ARRAY_MESSAGE;
       for (let i = 0; i < value.length; i++) {
-        const child: unknown = value[i];
-        if (typeof child === 'string') {
-          const problem = stringProblem(child);
-          if (problem) return problem;
-        } else if (child !== null && typeof child === 'object') {
-          containers.push(child);
-          depths.push(depth + 1);
-        }
+        const problem = visit(value[i], depth);
+        if (problem) return problem;
       }
       continue;
     }
@@ -67,16 +70,8 @@ export function findBodyProblem(body: unknown): string | undefined {
     // polluted Object.prototype would add, which is as well checked).
     for (const key in record) {
       if (isForbiddenKey(key)) return `${key} 키는 사용할 수 없습니다.`;
-      const keyProblem = stringProblem(key);
-      if (keyProblem) return keyProblem;
-      const child = record[key];
-      if (typeof child === 'string') {
-        const problem = stringProblem(child);
-        if (problem) return problem;
-      } else if (child !== null && typeof child === 'object') {
-        containers.push(child);
-        depths.push(depth + 1);
-      }
+      const problem = stringProblem(key) ?? visit(record[key], depth);
+      if (problem) return problem;
     }
   }
   return undefined;
