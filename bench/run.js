@@ -94,6 +94,22 @@ async function seedRecords(pool, accountId, entityId, n, prefix) {
   return ids;
 }
 
+/** The run whose `field` is the median of the runs'. */
+function median(runs, field) {
+  return [...runs].sort((a, b) => a[field] - b[field])[Math.floor(runs.length / 2)];
+}
+
+/** Creates sent open-loop at half the peak rate `peakRps` (latency counted from each send time). */
+function createsAtHalfRate(api, createRequest, peakRps) {
+  return paced({
+    base: api.base,
+    rate: Math.max(1, Math.floor(peakRps / 2)),
+    seconds: SECONDS,
+    connections: CONNECTIONS,
+    makeRequest: () => createRequest.setupRequest({ method: createRequest.method, path: createRequest.path, headers: {} }),
+  });
+}
+
 function summarize(result) {
   return {
     rps: Math.round(result.requests.average),
@@ -277,16 +293,9 @@ async function main() {
       apiRuns.push(summarize(await cannon(api, { requests: [createRequest] })));
       baseRuns.push(await baseline(pool, ctx, basePairs, baseCursor));
     }
-    const median = (runs) => [...runs].sort((a, b) => a.rps - b.rps)[Math.floor(runs.length / 2)];
-    const peak = median(apiRuns);
-    const base = median(baseRuns);
-    const half = await paced({
-      base: api.base,
-      rate: Math.max(1, Math.floor(peak.rps / 2)),
-      seconds: SECONDS,
-      connections: CONNECTIONS,
-      makeRequest: () => createRequest.setupRequest({ method: createRequest.method, path: createRequest.path, headers: {} }),
-    });
+    const peak = median(apiRuns, 'rps');
+    const base = median(baseRuns, 'rps');
+    const half = await createsAtHalfRate(api, createRequest, peak.rps);
     results.scenario1 = {
       api: peak,
       apiAtHalfPeak: half,
@@ -448,16 +457,9 @@ async function main() {
       const pgbenchCreated = (await pool.query(`SELECT count(*)::int AS n FROM relationships WHERE account_id = $1 AND relationship_id LIKE 'CRMRL1260101%'`, [ctx.accountId])).rows[0].n;
       const pgbenchTransactions = ceilings.reduce((sum, c) => sum + c.transactions, 0);
       if (pgbenchCreated !== pgbenchTransactions) throw new Error(`pgbench: ${pgbenchTransactions} transactions created ${pgbenchCreated} relationships`);
-      const median = (runs, field) => [...runs].sort((a, b) => a[field] - b[field])[Math.floor(runs.length / 2)];
       const create = median(creates, 'rps');
       const ceiling = median(ceilings, 'tps');
-      const half = await paced({
-        base: api.base,
-        rate: Math.max(1, Math.floor(create.rps / 2)),
-        seconds: SECONDS,
-        connections: CONNECTIONS,
-        makeRequest: () => createRequest.setupRequest({ method: createRequest.method, path: createRequest.path, headers: {} }),
-      });
+      const half = await createsAtHalfRate(api, createRequest, create.rps);
       results.scenario5 = {
         bareExpressNotFound: bareNotFound,
         notFound,
