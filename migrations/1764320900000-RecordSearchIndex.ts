@@ -46,13 +46,18 @@ export class RecordSearchIndex1764320900000 implements MigrationInterface {
           ELSE lower(normalize(value, NFC))
         END
       $$`);
+    // A key longer than 2,000 characters (a long TEXTAREA) is not cut into grams, which would cost
+    // a write seconds for 65,535 characters: it gets the one gram `scope:` (no real gram is
+    // empty), which every `contains` of its scope also looks up, then rechecks against the record.
     await q.query(`
       CREATE FUNCTION crm_grams(scope text, key text) RETURNS text[]
       LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-        SELECT array_agg(DISTINCT scope || ':' || g) FROM (
-          SELECT substr(key, i, 1) FROM generate_series(1, length(key)) i
-          UNION ALL
-          SELECT substr(key, i, 2) FROM generate_series(1, length(key) - 1) i) AS grams (g)
+        SELECT CASE WHEN length(key) > 2000 THEN ARRAY[scope || ':'] ELSE (
+          SELECT array_agg(DISTINCT scope || ':' || g) FROM (
+            SELECT substr(key, i, 1) FROM generate_series(1, length(key)) i
+            UNION ALL
+            SELECT substr(key, i, 2) FROM generate_series(1, length(key) - 1) i) AS grams (g))
+        END
       $$`);
     // The grams every value containing the needle has: its one gram if it is one character, else its 2-grams.
     await q.query(`

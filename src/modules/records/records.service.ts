@@ -3,13 +3,14 @@ import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { In } from 'typeorm';
 import { errors } from '../../common/errors/app.exception';
-import { paginate, type Page } from '../../common/http/pagination';
+import { findBodyProblem } from '../../common/http/json-body';
+import { boundedPage, type Page } from '../../common/http/pagination';
 import { generateId } from '../../common/ids/ids';
 import { AccountScopedRepository, InjectScopedRepository } from '../../common/persistence/account-scoped.repository';
-import { containsPattern } from '../../common/persistence/like';
 import { QuotaService, registerUsageCount } from '../../common/quota/quota.service';
 import { EntitiesService } from '../entities/entities.service';
 import { PropertiesService } from '../properties/properties.service';
+import { SearchService, type SearchQuery } from '../search/search.service';
 import {
   BulkDeleteRecordsDto,
   BulkRecordsResponse,
@@ -21,13 +22,25 @@ import {
 } from './dto/record.dto';
 import { compactData, findDataProblem, mergeData, type RecordData } from './record-data';
 import { RecordEntity } from './record.entity';
-import { RecordsRepository } from './records.repository';
+import { recordOfRow, RecordsRepository, SEARCH_ENTITY_PARAM, SEARCH_PARAMS_BEFORE } from './records.repository';
 
 registerUsageCount('records.max', `SELECT '' AS scope_id, count(*) AS n FROM records WHERE account_id = $1 AND NOT is_deleted`);
 
 const NOT_FOUND = '레코드를 찾을 수 없습니다.';
 
-const SORT_COLUMNS = { dateCreated: 'r.dateCreated', dateUpdated: 'r.dateUpdated', name: 'r.name' } as const;
+/** The `filters` query parameter: a JSON object in a string. */
+function parseFiltersParameter(text: string): unknown {
+  let filters: unknown;
+  try {
+    filters = JSON.parse(text) as unknown;
+  } catch {
+    throw errors.validation('filters: JSON 객체여야 합니다.');
+  }
+  // A body gets this check before it is parsed further; JSON in a query string gets it here.
+  const problem = findBodyProblem(filters);
+  if (problem) throw errors.validation(`filters: ${problem}`);
+  return filters;
+}
 
 /** Runs inside the transaction that removes records for good, before they go. */
 export type PermanentRemovalHook = (accountId: string, recordIds: string[]) => Promise<void>;
@@ -60,6 +73,7 @@ export class RecordsService implements OnModuleInit {
     private readonly entities: EntitiesService,
     private readonly properties: PropertiesService,
     private readonly quota: QuotaService,
+    private readonly searches: SearchService,
   ) {}
 
   onModuleInit(): void {
@@ -86,20 +100,25 @@ export class RecordsService implements OnModuleInit {
     return compactData(data);
   }
 
-  async list(accountId: string, query: ListRecordsQueryDto): Promise<Page<RecordResponse>> {
+  /** GET /records: the short form of the condition language (`filters`), one sort field. */
+  list(accountId: string, query: ListRecordsQueryDto): Promise<Page<RecordResponse>> {
+    return this.search(accountId, {
+      entityId: query.entityId,
+      keyword: query.keyword,
+      isDeleted: query.isDeleted,
+      filters: query.filters === undefined ? undefined : parseFiltersParameter(query.filters),
+      sortFields: [`${query.sortDirection === 'DESC' ? '-' : ''}${query.sortField}`],
+      startKey: query.startKey,
+      limit: query.limit,
+    });
+  }
+
+  /** A page of the entity's records matching a search (SPEC §8), in or out of the trash. */
+  async search(accountId: string, query: SearchQuery & { limit: number }): Promise<Page<RecordResponse>> {
     await this.entities.assertExist(accountId, [query.entityId]);
-    const qb = this.records
-      .query(accountId, 'r')
-      .andWhere('r.entityId = :entityId', { entityId: query.entityId })
-      .andWhere('r.isDeleted = :isDeleted', { isDeleted: query.isDeleted });
-    if (query.keyword) qb.andWhere(`r.name ILIKE :keyword ESCAPE '\\'`, { keyword: containsPattern(query.keyword) });
-    const byName = query.sortField === 'name';
-    return paginate(qb, query, {
-      columns: [SORT_COLUMNS[query.sortField], 'r.recordId'],
-      casts: [byName ? undefined : 'timestamptz', undefined],
-      direction: query.sortDirection,
-      cursorOf: (r) => [query.sortField === 'name' ? r.name : r[query.sortField].toISOString(), r.recordId],
-    }, RecordResponse.from);
+    const search = await this.searches.prepare(accountId, query, SEARCH_PARAMS_BEFORE, SEARCH_ENTITY_PARAM);
+    const rows = await this.repository.search(accountId, query.entityId, query.isDeleted, search, query.limit + 1);
+    return boundedPage(rows, query.limit, (row) => RecordResponse.from(recordOfRow(row)), search.cursorOf);
   }
 
   /** 404 unless every record exists in the account (in the trash or not). */

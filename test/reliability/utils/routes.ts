@@ -133,6 +133,18 @@ const BODY_OVERRIDES: Partial<Record<string, (derived: Json, f: Fixture, n: numb
   'PATCH /properties/{propertyId}': ({ options: _options, ...body }) => body,
   // r1 → r2 is the fixture's relationship already: a new one links r1 to the spare r4.
   'POST /relationships': (body, f) => ({ ...body, targetRecordId: f.recordId4 }),
+  // Conditions on the fixture's own properties, so that hostile values meet the property checks.
+  'POST /records/search/advanced': (body, f) => ({
+    ...body,
+    conditionGroup: {
+      operator: 'OR',
+      conditions: [
+        { field: `data.${f.propertyId}`, operator: 'contains', value: 'hel' },
+        { operator: 'AND', conditions: [{ field: `data.${f.propertyId2}`, operator: 'between', value: [0, 10] }, { field: 'tags', operator: 'containsAny', value: ['seed'] }] },
+      ],
+    },
+    sortFields: [`-data.${f.propertyId2}`, 'name'],
+  }),
 };
 
 function resolveSchema(schemas: Schemas, schema: Json | undefined): Json | undefined {
@@ -231,7 +243,12 @@ export function exampleQueries(route: Pick<ApiRoute, 'name'> & Partial<Pick<ApiR
     case 'GET /properties':
       return [{ entityId: f.entityId }];
     case 'GET /records':
-      return [{ entityId: f.entityId }, { entityId: f.entityId, sortField: 'name', sortDirection: 'asc', keyword: 'r' }, { entityId: f.entityId, isDeleted: 'true' }];
+      return [
+        { entityId: f.entityId },
+        { entityId: f.entityId, sortField: 'name', sortDirection: 'asc', keyword: 'r' },
+        { entityId: f.entityId, isDeleted: 'true' },
+        { entityId: f.entityId, filters: JSON.stringify({ [`data.${f.propertyId}`]: 'hello', [`data.${f.propertyId2}`]: { op: 'gte', value: 0 } }) },
+      ];
     case 'GET /relationships/types':
       return [{}, { entityId: f.entityId }];
     case 'GET /relationships':

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsObject, IsOptional, IsString, Length } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsObject, IsOptional, IsString, Length, MaxLength } from 'class-validator';
 import { IsOptionalNotNull } from '../../../common/http/optional.decorator';
 import { PageQueryDto } from '../../../common/http/pagination';
 import { IsCrmId } from '../../../common/ids/is-crm-id.decorator';
@@ -74,6 +74,15 @@ export class ListRecordsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ default: false, description: '`true` lists the trash instead.' })
   @IsOptional() @Transform(toBoolean) @IsBoolean()
   isDeleted: boolean = false;
+
+  @ApiPropertyOptional({
+    maxLength: 20000,
+    description:
+      'The short form of the condition language, as a JSON object: `{ "<field>": { "op": "<operator>", "value": … } }`, a bare value meaning `eq`, all ANDed (docs/search.md).',
+    example: '{"name":{"op":"startsWith","value":"홍"}}',
+  })
+  @IsOptional() @IsString() @MaxLength(20000)
+  filters?: string;
 }
 
 export class DeleteRecordQueryDto {

@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { PropertiesModule } from '../properties/properties.module';
+import { RecordValueEntity } from './record-value.entity';
+import { SearchService } from './search.service';
+
+/**
+ * The condition language of SPEC §8, which records, segments, linking by filter and export
+ * share: it parses a query against the entity's properties and compiles it to SQL over a
+ * records row; the module that owns the rows runs the statement.
+ */
+@Module({
+  imports: [TypeOrmModule.forFeature([RecordValueEntity]), PropertiesModule],
+  providers: [SearchService],
+  exports: [SearchService],
+})
+export class SearchModule {}

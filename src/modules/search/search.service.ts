@@ -1,0 +1,94 @@
+import { createHash } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { errors } from '../../common/errors/app.exception';
+import { PropertiesService } from '../properties/properties.service';
+import { compileSearch, type CompiledSearch, type CursorValues } from './compile';
+import { fieldResolver, parseConditionGroup, parseFilters, parseSortFields, type ConditionGroup, type SortField } from './conditions';
+
+export const DEFAULT_SORT = ['-dateCreated'];
+
+/** What a client asks (SPEC §8); the condition parts are raw JSON, parsed here. */
+export interface SearchQuery {
+  entityId: string;
+  keyword?: string;
+  isDeleted: boolean;
+  conditionGroup?: unknown;
+  /** The short form, already an object (GET /records parses its JSON string first). */
+  filters?: unknown;
+  sortFields?: unknown;
+  startKey?: string;
+}
+
+/** The fragments of the statement, and how to make the cursor of a page's last row. */
+export interface PreparedSearch extends CompiledSearch {
+  cursorOf(row: { record_id: string } & Record<string, unknown>): string;
+}
+
+const BAD_START_KEY = 'startKey: 올바른 페이지 키가 아닙니다. 같은 검색 조건과 정렬로 받은 nextKey를 보내세요.';
+
+/** The query's meaning, without the page: a cursor is valid only for the query that made it. */
+function tagOf(query: SearchQuery, root: ConditionGroup, sortFields: SortField[]): string {
+  const canonical = JSON.stringify(
+    { entityId: query.entityId, keyword: query.keyword ?? null, isDeleted: query.isDeleted, root, sortFields },
+    (key, value: unknown) => (key === 'field' && typeof value === 'object' && value !== null ? (value as { field: string }).field : value),
+  );
+  return createHash('sha256').update(canonical).digest('base64url').slice(0, 16);
+}
+
+function decodeCursor(startKey: string, tag: string, sortFields: SortField[]): CursorValues {
+  try {
+    if (!/^[A-Za-z0-9_-]+$/.test(startKey)) throw new Error('not base64url');
+    const values: unknown = JSON.parse(Buffer.from(startKey, 'base64url').toString('utf8'));
+    if (!Array.isArray(values) || values.length !== sortFields.length + 2 || values[0] !== tag) throw new Error('another query');
+    const keys = values.slice(1, -1);
+    const recordId: unknown = values.at(-1);
+    const fits = keys.every((v: unknown, i) => {
+      if (v === null) return true;
+      const kind = sortFields[i].field.kind;
+      if (kind === 'number') return typeof v === 'number' && Number.isFinite(v);
+      if (kind === 'checkbox') return typeof v === 'boolean';
+      return typeof v === 'string' && v.length <= 1000;
+    });
+    if (fits && typeof recordId === 'string' && recordId.length <= 32) return [...keys, recordId] as CursorValues;
+  } catch {
+    // a 400 below
+  }
+  throw errors.validation(BAD_START_KEY);
+}
+
+/** Both forms of conditions ANDed at the top, so that a bound on the sort property can drive the walk. */
+function combine(groups: ConditionGroup[]): ConditionGroup {
+  if (groups.length === 1) return groups[0];
+  return { type: 'group', operator: 'AND', conditions: groups.flatMap((g) => (g.operator === 'AND' ? g.conditions : [g])) };
+}
+
+@Injectable()
+export class SearchService {
+  constructor(private readonly properties: PropertiesService) {}
+
+  /**
+   * Parses and compiles a search over an entity's records. `offset` is the number of parameters
+   * the caller's statement has before these, `entityParam` the one holding the entity ID.
+   * Every fault of the query is a 400 naming its JSON path, before any query runs.
+   */
+  async prepare(accountId: string, query: SearchQuery, offset: number, entityParam: string): Promise<PreparedSearch> {
+    const resolve = fieldResolver(await this.properties.forEntity(accountId, query.entityId));
+    const groups: ConditionGroup[] = [];
+    if (query.conditionGroup !== undefined && query.conditionGroup !== null) groups.push(parseConditionGroup(query.conditionGroup, resolve));
+    if (query.filters !== undefined && query.filters !== null) groups.push(parseFilters(query.filters, resolve));
+    const root = groups.length > 0 ? combine(groups) : { type: 'group' as const, operator: 'AND' as const, conditions: [] };
+    // An empty list is the default order, as an absent one.
+    const asked = Array.isArray(query.sortFields) && query.sortFields.length === 0 ? undefined : query.sortFields;
+    const sortFields = parseSortFields(asked ?? DEFAULT_SORT, resolve);
+    const tag = tagOf(query, root, sortFields);
+    const after = query.startKey === undefined ? undefined : decodeCursor(query.startKey, tag, sortFields);
+    const compiled = compileSearch({ root, sortFields, keyword: query.keyword, after }, offset, entityParam);
+    return {
+      ...compiled,
+      cursorOf: (row) => {
+        const values = compiled.keys.map((_, i) => row[`sort${i}`] as string | number | boolean | null);
+        return Buffer.from(JSON.stringify([tag, ...values, row.record_id]), 'utf8').toString('base64url');
+      },
+    };
+  }
+}
