@@ -19,7 +19,7 @@ const { pgbench, seedPgbenchRecords, SOURCES_PER_CLIENT, TARGETS } = require('./
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 /** Which scenarios to run, e.g. BENCH_SCENARIOS=1 with BENCH_API_NODE_OPTIONS=--cpu-prof to profile creates. */
-const SCENARIOS = (process.env.BENCH_SCENARIOS ?? '1,2,3,4,5,6').split(',');
+const SCENARIOS = (process.env.BENCH_SCENARIOS ?? '1,2,3,4,5,6,7').split(',');
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const ROOT = path.join(__dirname, '..');
@@ -511,6 +511,102 @@ async function main() {
     const unsignedBodies = JSON.parse((await attack).stdout);
     results.scenario6 = { bodies, healthAlone, healthUnderAttack, unsignedBodies };
     }
+
+    // 7. Search (issue 13): the seven shapes of the issue, a page of 50 each, on an entity of 10,000
+    // and one of SEARCH_RECORDS (1,000,000) records with the same distribution; the plan of each;
+    // then record creates and updates against a second database whose search triggers are dropped.
+    if (SCENARIOS.includes('7')) {
+    log('scenario 7: search');
+    memory.phase('7');
+    const { createSearchEntity, seedSearchRecords, searchShapes, searchPlan } = require('./lib/search-seed');
+    const post = (urlPath, body) => call(api, key, 'POST', urlPath, body);
+    const large = Number(process.env.SEARCH_RECORDS ?? 1_000_000);
+    const sizes = [['10k', 10_000], ['large', large]];
+    const entities = {};
+    for (const [label, n] of sizes) {
+      const started = Date.now();
+      entities[label] = await createSearchEntity(post, `search-${label}`);
+      await seedSearchRecords(pool, api.accountId, entities[label], n, label === '10k' ? 1 : 2);
+      log(`seeded ${n} records in ${Math.round((Date.now() - started) / 1000)} s`);
+    }
+    const shapes = {};
+    for (const name of Object.keys(searchShapes(entities['10k']))) {
+      const bySize = {};
+      for (const [label] of sizes) {
+        const body = searchShapes(entities[label])[name];
+        // Sequential, one client: a page's own cost. The first 10 warm the plan cache and are not counted.
+        const ms = [];
+        for (let i = 0; i < 60; i++) {
+          const started = process.hrtime.bigint();
+          const page = await post('/crm-core/v1/records/search/advanced', body);
+          if (i >= 10) ms.push(Number(process.hrtime.bigint() - started) / 1e6);
+          if (page.data.length !== 50) throw new Error(`${name} at ${label}: ${page.data.length} records, not a full page`);
+        }
+        ms.sort((a, b) => a - b);
+        bySize[label] = { p50: +ms[Math.floor(ms.length / 2)].toFixed(2), p95: +ms[Math.floor(ms.length * 0.95)].toFixed(2) };
+      }
+      const plan = await searchPlan(pool, api.accountId, entities.large, searchShapes(entities.large)[name]);
+      shapes[name] = { ...bySize, ratioP50: +(bySize.large.p50 / bySize['10k'].p50).toFixed(2), plan };
+    }
+
+    // Writes with and without the index: the same build on a second database without the triggers.
+    const bareDatabase = `${database}_nosearch`;
+    await withClient(serverUrl, (c) => c.query(`CREATE DATABASE ${bareDatabase}`));
+    const bareApi = await startApiProcess(withDatabase(serverUrl, bareDatabase));
+    try {
+      await withClient(withDatabase(serverUrl, bareDatabase), (c) =>
+        c.query('DROP TRIGGER records_index_inserted ON records; DROP TRIGGER records_index_updated ON records; DROP TRIGGER records_unindex_deleted ON records'),
+      );
+      const writers = [];
+      for (const target of [api, bareApi]) {
+        const entity = await createSearchEntity((urlPath, body) => call(target, target.key, 'POST', urlPath, body), 'writes');
+        const { p } = entity;
+        let n = 0;
+        const dataOf = (i) => ({
+          [p.city]: `도시 ${i % 20}`, [p.grade]: 'gold', [p.employees]: i % 1000, [p.lastOrder]: '2026-03-01', [p.interests]: ['golf', 'ski'],
+          [p.phone]: `010-1234-${String(i % 10000).padStart(4, '0')}`, [p.email]: `u${i}@example.com`, [p.active]: true,
+          [p.seenAt]: '2026-03-01T09:00:00+09:00', [p.memo]: `홍길동 고객 상담 메모 ${i}`,
+        });
+        const create = {
+          method: 'POST',
+          path: '/crm-core/v1/records',
+          setupRequest: (req) => ({ ...req, headers: { ...req.headers, 'content-type': 'application/json', authorization: authorization(target.key) }, body: JSON.stringify({ entityId: entity.entityId, name: `김민준 ${n}`, data: dataOf(n++), tags: ['bench'] }) }),
+        };
+        const ids = [];
+        for (let i = 0; i < 500; i++) ids.push((await call(target, target.key, 'POST', '/crm-core/v1/records', { entityId: entity.entityId, name: `이서연 ${i}`, data: dataOf(i) })).recordId);
+        let m = 0;
+        const update = {
+          method: 'PATCH',
+          setupRequest: (req) => {
+            const i = m++;
+            const urlPath = `/crm-core/v1/records/${ids[i % ids.length]}`;
+            return { ...req, path: urlPath, headers: { ...req.headers, 'content-type': 'application/json', authorization: authorization(target.key) }, body: JSON.stringify({ data: { [p.city]: `도시 ${i}`, [p.employees]: i } }) };
+          },
+        };
+        writers.push({ target, create, update });
+      }
+      const runs = { indexedCreates: [], bareCreates: [], indexedUpdates: [], bareUpdates: [] };
+      for (let round = 0; round < ROUNDS; round++) {
+        runs.indexedCreates.push(summarize(await cannon(writers[0].target, { requests: [writers[0].create] })));
+        runs.bareCreates.push(summarize(await cannon(writers[1].target, { requests: [writers[1].create] })));
+        runs.indexedUpdates.push(summarize(await cannon(writers[0].target, { requests: [writers[0].update] })));
+        runs.bareUpdates.push(summarize(await cannon(writers[1].target, { requests: [writers[1].update] })));
+      }
+      const [ic, bc, iu, bu] = [median(runs.indexedCreates, 'rps'), median(runs.bareCreates, 'rps'), median(runs.indexedUpdates, 'rps'), median(runs.bareUpdates, 'rps')];
+      const indexRows = await pool.query(`SELECT count(*)::int AS n, pg_total_relation_size('record_values') AS bytes FROM record_values`);
+      results.scenario7 = {
+        records: large,
+        shapes,
+        writes: { indexedCreates: ic, bareCreates: bc, indexedUpdates: iu, bareUpdates: bu, createRatio: +(ic.rps / bc.rps).toFixed(2), updateRatio: +(iu.rps / bu.rps).toFixed(2) },
+        rounds: Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, v.map((r) => r.rps)])),
+        index: { rows: indexRows.rows[0].n, megabytes: Math.round(Number(indexRows.rows[0].bytes) / 2 ** 20) },
+      };
+    } finally {
+      bareApi.child.kill('SIGTERM');
+      await new Promise((r) => bareApi.child.once('exit', r));
+      await withClient(serverUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${bareDatabase} WITH (FORCE)`)).catch(() => undefined);
+    }
+    }
   } finally {
     const rss = memory.stop();
     results.apiPeakRssMb = rss.peakMb;
@@ -572,6 +668,17 @@ function printTable(r) {
     lines.push(
       '',
       `- 6. GET /health alone: ${s6.healthAlone.rps} req/s, p50 ${s6.healthAlone.p50} ms, p99 ${s6.healthAlone.p99} ms; while 3 clients send 1 MiB bodies without a valid key (${s6.unsignedBodies.rps} req/s, all 4xx: ${s6.unsignedBodies.statuses.other === 0}): ${s6.healthUnderAttack.rps} req/s, p50 ${s6.healthUnderAttack.p50} ms, p99 ${s6.healthUnderAttack.p99} ms`,
+    );
+  }
+  const s7 = r.scenario7;
+  if (s7) {
+    lines.push('', `| 7. search, page of 50 | p50 ms at 10,000 | p50 ms at ${s7.records} | ratio | p95 ms at ${s7.records} |`, '| --- | --- | --- | --- | --- |');
+    for (const [name, x] of Object.entries(s7.shapes)) lines.push(`| ${name} | ${x['10k'].p50} | ${x.large.p50} | ${x.ratioP50} | ${x.large.p95} |`);
+    const w = s7.writes;
+    lines.push(
+      '',
+      `- 7. record creates with the search index / without: ${w.createRatio} (${w.indexedCreates.rps} / ${w.bareCreates.rps} req/s; rounds ${s7.rounds.indexedCreates.join(', ')} / ${s7.rounds.bareCreates.join(', ')}); updates: ${w.updateRatio} (${w.indexedUpdates.rps} / ${w.bareUpdates.rps} req/s; rounds ${s7.rounds.indexedUpdates.join(', ')} / ${s7.rounds.bareUpdates.join(', ')})`,
+      `- 7. record_values: ${s7.index.rows} rows, ${s7.index.megabytes} MB with its indexes`,
     );
   }
   const byScenario = Object.entries(r.apiPeakRssMbByScenario ?? {}).map(([scenario, mb]) => `${scenario}: ${mb}`).join(', ');

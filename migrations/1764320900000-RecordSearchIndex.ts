@@ -10,8 +10,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  *
  * Korean needs grams of one and two characters (`길동` must find `홍길동`, and `길` too), which
  * pg_trgm cannot give and pg_bigm is not packaged: `grams` holds each distinct 1- and 2-gram of
- * the value's search key, prefixed with its property (or, for names, entity) ID so that a
- * gram's posting list in the GIN index never spans tenants.
+ * the value's search key, prefixed with a hash of its property (or, for names, entity) ID so that
+ * a gram's posting list in the GIN index holds one property's values.
  */
 export class RecordSearchIndex1764320900000 implements MigrationInterface {
   name = 'RecordSearchIndex1764320900000';
@@ -46,25 +46,33 @@ export class RecordSearchIndex1764320900000 implements MigrationInterface {
           ELSE lower(normalize(value, NFC))
         END
       $$`);
+    // A gram is prefixed with 8 hex digits of its scope's MD5, not the 32-character ID: the prefix
+    // only keeps one property's posting lists apart from another's (a rare collision costs rechecks,
+    // never a wrong answer: every contains rechecks the record's own value), and the full ID made
+    // the index three times larger.
+    await q.query(`
+      CREATE FUNCTION crm_gram_scope(scope text) RETURNS text
+      LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT left(md5(scope), 8) $$`);
     // A key longer than 2,000 characters (a long TEXTAREA) is not cut into grams, which would cost
-    // a write seconds for 65,535 characters: it gets the one gram `scope:` (no real gram is
-    // empty), which every `contains` of its scope also looks up, then rechecks against the record.
+    // a write seconds for 65,535 characters: it gets the bare prefix as its one gram (no real gram
+    // is empty), which every contains of its scope also looks up, then rechecks against the record.
     await q.query(`
       CREATE FUNCTION crm_grams(scope text, key text) RETURNS text[]
       LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-        SELECT CASE WHEN length(key) > 2000 THEN ARRAY[scope || ':'] ELSE (
-          SELECT array_agg(DISTINCT scope || ':' || g) FROM (
+        SELECT CASE WHEN length(key) > 2000 THEN ARRAY[crm_gram_scope(scope)] ELSE (
+          SELECT array_agg(DISTINCT p.prefix || g) FROM (SELECT crm_gram_scope(scope)) AS p (prefix), (
             SELECT substr(key, i, 1) FROM generate_series(1, length(key)) i
             UNION ALL
             SELECT substr(key, i, 2) FROM generate_series(1, length(key) - 1) i) AS grams (g))
         END
       $$`);
-    // The grams every value containing the needle has: its one gram if it is one character, else its 2-grams.
+    // The grams every value containing the needle has: its one gram if it is one character, else its
+    // 2-grams; with the bare prefix, which marks the values too long to have grams.
     await q.query(`
       CREATE FUNCTION crm_query_grams(scope text, needle text) RETURNS text[]
       LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-        SELECT CASE WHEN length(needle) = 1 THEN ARRAY[scope || ':' || needle]
-                    ELSE (SELECT array_agg(DISTINCT scope || ':' || substr(needle, i, 2)) FROM generate_series(1, length(needle) - 1) i)
+        SELECT CASE WHEN length(needle) = 1 THEN ARRAY[crm_gram_scope(scope) || needle]
+                    ELSE (SELECT array_agg(DISTINCT crm_gram_scope(scope) || substr(needle, i, 2)) FROM generate_series(1, length(needle) - 1) i)
                END
       $$`);
     // The rows of one record. Keys longer than 200 characters are cut (B-tree entries have a size
@@ -153,6 +161,7 @@ export class RecordSearchIndex1764320900000 implements MigrationInterface {
     await q.query(`DROP FUNCTION crm_record_values(varchar, varchar, text, text[], jsonb)`);
     await q.query(`DROP FUNCTION crm_query_grams(text, text)`);
     await q.query(`DROP FUNCTION crm_grams(text, text)`);
+    await q.query(`DROP FUNCTION crm_gram_scope(text)`);
     await q.query(`DROP FUNCTION crm_search_key(text, text)`);
     await q.query(`DROP TABLE record_values`);
   }

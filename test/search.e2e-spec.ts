@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
+import { generateId } from '../src/common/ids/ids';
 import { createTestApp, type TestApp } from './utils/create-app';
 import { expectError } from './utils/errors';
 import { seedAccount, type SeededAccount } from './utils/seed';
@@ -213,6 +214,31 @@ describe('Finding records (SPEC §8)', () => {
       expectError(await search({ limit: 1, startKey: first.body.nextKey, sortFields: ['name'] }), 400, 'ValidationError');
       expectError(await search({ limit: 1, startKey: 'not-a-key' }), 400, 'ValidationError');
       await search({ limit: 1, startKey: first.body.nextKey }).expect(200);
+    });
+  });
+
+  describe('more records than a page walks (WALK_BUDGET)', () => {
+    it('a rare match beyond the first 5,000 records is found, in order, and a page of none ends', async () => {
+      const slug = 'walked';
+      const walked = (await account.as.OWNER.post('/crm-core/v1/entities', { name: slug, slug }).expect(201)).body.entityId as string;
+      const code = (await account.as.OWNER.post('/crm-core/v1/properties', { entityId: walked, name: 'code', fieldType: 'TEXT' }).expect(201)).body.propertyId as string;
+      // 6,000 records, r1 the oldest; six of the 1,000 oldest, which a walk from the newest does not reach, have code "rare".
+      const ids = Array.from({ length: 6000 }, () => generateId('record'));
+      await t.app.get(DataSource).query(
+        `INSERT INTO records (account_id, record_id, entity_id, name, data, date_created, date_updated)
+         SELECT $1, id, $2, 'r' || ord, CASE WHEN ord IN (1, 2, 3, 500, 999, 1000) THEN jsonb_build_object($3::text, 'rare') ELSE jsonb_build_object($3::text, 'common') END,
+                now() - (6000 - ord) * interval '1 second', now()
+           FROM unnest($4::varchar[]) WITH ORDINALITY AS u (id, ord)`,
+        [account.accountId, walked, code, ids],
+      );
+      const rare = { entityId: walked, limit: 4, conditionGroup: { operator: 'AND', conditions: [{ field: `data.${code}`, operator: 'eq', value: 'rare' }] } };
+      const first = await search(rare).expect(200);
+      expect(first.body.data.map((r: { name: string }) => r.name)).toEqual(['r1000', 'r999', 'r500', 'r3']);
+      const second = await search({ ...rare, startKey: first.body.nextKey }).expect(200);
+      expect(second.body).toEqual({ data: [expect.objectContaining({ name: 'r2' }), expect.objectContaining({ name: 'r1' })], nextKey: null });
+      expect((await search({ ...rare, conditionGroup: { operator: 'AND', conditions: [{ field: `data.${code}`, operator: 'eq', value: 'none' }] } }).expect(200)).body).toEqual({ data: [], nextKey: null });
+      const common = await search({ ...rare, limit: 3, keyword: 'r59', conditionGroup: { operator: 'AND', conditions: [{ field: `data.${code}`, operator: 'eq', value: 'common' }] } }).expect(200);
+      expect(common.body.data.map((r: { name: string }) => r.name)).toEqual(['r5999', 'r5998', 'r5997']);
     });
   });
 

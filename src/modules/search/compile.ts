@@ -28,14 +28,20 @@ export interface SortKey {
 /** Cursor values of the last row of a page, in the order of the keys, then its record ID. */
 export type CursorValues = (string | number | boolean | null)[];
 
-/** Fragments of the records module's statement over a row `r`: its select list, a join, its WHERE and its ORDER BY. */
+/**
+ * Fragments of the records module's statement over a row `r`: its select list, a join, its
+ * conditions, the cursor's bound (`keyset`, TRUE on a first page) and its ORDER BY.
+ */
 export interface CompiledSearch {
   select: string;
   join: string;
   where: string;
+  keyset: string;
   orderBy: string;
   params: unknown[];
   keys: SortKey[];
+  /** A walk's keyset alone, numbered from `$4`, for a statement that has none of the conditions. */
+  walkBound?: { keyset: string; params: unknown[] };
 }
 
 /** The column of record_values holding a kind's value. */
@@ -98,15 +104,28 @@ export interface SearchRequest {
  * before these; `entityParam` is the caller's parameter holding the entity ID (the scope of the
  * name's grams).
  */
-export function compileSearch(request: SearchRequest, offset: number, entityParam: string): CompiledSearch {
-  const compiler = new SearchCompiler(new SqlParams(offset), entityParam);
+export function compileSearch(request: SearchRequest, offset: number, entityParam: string, options: { walk?: boolean } = {}): CompiledSearch {
+  const compiler = new SearchCompiler(new SqlParams(offset), entityParam, options.walk ?? false);
   return compiler.compile(request);
 }
 
+/**
+ * Whether a page can walk the records in its order and test each (a bounded walk, see
+ * RecordsRepository.search): one sort field with an index of the records table behind it.
+ */
+export function isWalkable(sortFields: SortField[]): boolean {
+  return sortFields.length === 1 && (sortFields[0].field.kind === 'systemTime' || sortFields[0].field.kind === 'name');
+}
+
 class SearchCompiler {
+  /**
+   * `walk`: every index probe stays a subquery tested per record (`OFFSET 0` keeps PostgreSQL from
+   * turning it into a join), for a statement that walks records in order and stops at a page.
+   */
   constructor(
     private readonly p: SqlParams,
     private readonly entityParam: string,
+    private readonly walk: boolean,
   ) {}
 
   compile({ root, sortFields, keyword, after }: SearchRequest): CompiledSearch {
@@ -115,16 +134,22 @@ class SearchCompiler {
     const rest: ConditionGroup = driving ? { ...root, conditions: root.conditions.filter((c) => c !== driving) } : root;
     const where = [this.group(rest)];
     if (keyword !== undefined) where.push(this.textCondition({ type: 'condition', field: { field: 'name', kind: 'name' }, operator: 'contains', value: keyword }));
-    if (after) where.push(this.keyset(keys, after));
+    const keyset = after ? this.keyset(keys, after) : 'TRUE';
+    const walkBound = (): CompiledSearch['walkBound'] => {
+      const bound = new SearchCompiler(new SqlParams(3), this.entityParam, true);
+      return { keyset: after ? bound.keyset(keys, after) : 'TRUE', params: bound.p.values };
+    };
     const tie = keys.at(-1)?.descending ? 'DESC' : 'ASC';
     return {
       select: keys.map((k, i) => `${k.time ? `to_json(${k.sql}) #>> '{}'` : k.sql} AS sort${i}`).join(', '),
       join,
       where: where.map((w) => `(${w})`).join(' AND '),
-            // NULLS LAST only where a key can be NULL: on a key that cannot, `DESC NULLS LAST` stops an index walk.
+      keyset,
+      // NULLS LAST only where a key can be NULL: on a key that cannot, `DESC NULLS LAST` stops an index walk.
       orderBy: [...keys.map((k) => `${k.sql} ${k.descending ? 'DESC' : 'ASC'}${k.nullable && k.descending ? ' NULLS LAST' : ''}`), `r.record_id ${tie}`].join(', '),
       params: this.p.values,
       keys,
+      ...(this.walk ? { walkBound: walkBound() } : {}),
     };
   }
 
@@ -140,7 +165,7 @@ class SearchCompiler {
   }
 
   private exists(field: SearchField, predicate: string): string {
-    return `EXISTS (SELECT 1 FROM record_values v WHERE v.account_id = r.account_id AND v.record_id = r.record_id AND v.property_id = ${this.p.add(indexKey(field))} AND ${predicate})`;
+    return `EXISTS (SELECT 1 FROM record_values v WHERE v.account_id = r.account_id AND v.record_id = r.record_id AND v.property_id = ${this.p.add(indexKey(field))} AND ${predicate}${this.walk ? ' OFFSET 0' : ''})`;
   }
 
   private positive(c: Condition): string {
@@ -223,8 +248,8 @@ class SearchCompiler {
       case 'contains': {
         const k = key(c.value as string);
         const scope = field.kind === 'name' ? this.entityParam : this.p.add(field.propertyId);
-        // Values too long to be cut into grams carry the gram `scope:` (migration RecordSearchIndex).
-        const grams = `(v.grams @> crm_query_grams(${scope}, ${k}) OR v.grams @> ARRAY[${scope} || ':'])`;
+        // Values too long to be cut into grams carry the bare prefix as their gram (migration RecordSearchIndex).
+        const grams = `(v.grams @> crm_query_grams(${scope}, ${k}) OR v.grams @> ARRAY[crm_gram_scope(${scope})])`;
         return `${this.exists(field, grams)} AND coalesce(strpos(${ownKey()}, ${k}) > 0, false)`;
       }
       default:

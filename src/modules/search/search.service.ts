@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { errors } from '../../common/errors/app.exception';
 import { PropertiesService } from '../properties/properties.service';
-import { compileSearch, type CompiledSearch, type CursorValues } from './compile';
+import { compileSearch, isWalkable, type CompiledSearch, type CursorValues } from './compile';
 import { fieldResolver, parseConditionGroup, parseFilters, parseSortFields, type ConditionGroup, type SortField } from './conditions';
 
 export const DEFAULT_SORT = ['-dateCreated'];
@@ -21,6 +21,8 @@ export interface SearchQuery {
 
 /** The fragments of the statement, and how to make the cursor of a page's last row. */
 export interface PreparedSearch extends CompiledSearch {
+  /** The same search compiled to be tested record by record along the sort's index, when it can be. */
+  walk?: CompiledSearch;
   cursorOf(row: { record_id: string } & Record<string, unknown>): string;
 }
 
@@ -62,33 +64,41 @@ function combine(groups: ConditionGroup[]): ConditionGroup {
   return { type: 'group', operator: 'AND', conditions: groups.flatMap((g) => (g.operator === 'AND' ? g.conditions : [g])) };
 }
 
+/**
+ * Parses and compiles a search over the records of an entity with these properties. `offset` is
+ * the number of parameters the caller's statement has before these, `entityParam` the one holding
+ * the entity ID. Every fault of the query is a 400 naming its JSON path, before any query runs.
+ */
+export function prepareSearch(properties: Parameters<typeof fieldResolver>[0], query: SearchQuery, offset: number, entityParam: string): PreparedSearch {
+  const resolve = fieldResolver(properties);
+  const groups: ConditionGroup[] = [];
+  if (query.conditionGroup !== undefined && query.conditionGroup !== null) groups.push(parseConditionGroup(query.conditionGroup, resolve));
+  if (query.filters !== undefined && query.filters !== null) groups.push(parseFilters(query.filters, resolve));
+  const root = groups.length > 0 ? combine(groups) : { type: 'group' as const, operator: 'AND' as const, conditions: [] };
+  // An empty list is the default order, as an absent one.
+  const asked = Array.isArray(query.sortFields) && query.sortFields.length === 0 ? undefined : query.sortFields;
+  const sortFields = parseSortFields(asked ?? DEFAULT_SORT, resolve);
+  const tag = tagOf(query, root, sortFields);
+  const after = query.startKey === undefined ? undefined : decodeCursor(query.startKey, tag, sortFields);
+  const request = { root, sortFields, keyword: query.keyword, after };
+  const compiled = compileSearch(request, offset, entityParam);
+  const filtered = root.conditions.length > 0 || query.keyword !== undefined;
+  return {
+    ...compiled,
+    ...(filtered && isWalkable(sortFields) ? { walk: compileSearch(request, offset, entityParam, { walk: true }) } : {}),
+    cursorOf: (row) => {
+      const values = compiled.keys.map((_, i) => row[`sort${i}`] as string | number | boolean | null);
+      return Buffer.from(JSON.stringify([tag, ...values, row.record_id]), 'utf8').toString('base64url');
+    },
+  };
+}
+
 @Injectable()
 export class SearchService {
   constructor(private readonly properties: PropertiesService) {}
 
-  /**
-   * Parses and compiles a search over an entity's records. `offset` is the number of parameters
-   * the caller's statement has before these, `entityParam` the one holding the entity ID.
-   * Every fault of the query is a 400 naming its JSON path, before any query runs.
-   */
+  /** prepareSearch with the entity's properties as they are now. */
   async prepare(accountId: string, query: SearchQuery, offset: number, entityParam: string): Promise<PreparedSearch> {
-    const resolve = fieldResolver(await this.properties.forEntity(accountId, query.entityId));
-    const groups: ConditionGroup[] = [];
-    if (query.conditionGroup !== undefined && query.conditionGroup !== null) groups.push(parseConditionGroup(query.conditionGroup, resolve));
-    if (query.filters !== undefined && query.filters !== null) groups.push(parseFilters(query.filters, resolve));
-    const root = groups.length > 0 ? combine(groups) : { type: 'group' as const, operator: 'AND' as const, conditions: [] };
-    // An empty list is the default order, as an absent one.
-    const asked = Array.isArray(query.sortFields) && query.sortFields.length === 0 ? undefined : query.sortFields;
-    const sortFields = parseSortFields(asked ?? DEFAULT_SORT, resolve);
-    const tag = tagOf(query, root, sortFields);
-    const after = query.startKey === undefined ? undefined : decodeCursor(query.startKey, tag, sortFields);
-    const compiled = compileSearch({ root, sortFields, keyword: query.keyword, after }, offset, entityParam);
-    return {
-      ...compiled,
-      cursorOf: (row) => {
-        const values = compiled.keys.map((_, i) => row[`sort${i}`] as string | number | boolean | null);
-        return Buffer.from(JSON.stringify([tag, ...values, row.record_id]), 'utf8').toString('base64url');
-      },
-    };
+    return prepareSearch(await this.properties.forEntity(accountId, query.entityId), query, offset, entityParam);
   }
 }
