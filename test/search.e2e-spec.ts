@@ -183,12 +183,14 @@ describe('Finding records (SPEC §8)', () => {
       const body = (sortFields: string[]) => ({ sortFields });
       expect(await names(body([`data.${p.employees}`]))).toEqual(['이영희', '김철수', '홍길동', 'Park Jisung', 'Empty']);
       expect(await names(body([`-data.${p.employees}`]))).toEqual(['Park Jisung', '홍길동', '김철수', '이영희', 'Empty']);
+      // Records without a value by record ID, in the direction of the sort: the newer first here.
+      expect(await names(body([`-data.${p.city}`]))).toEqual(['Park Jisung', '홍길동', '김철수', 'Empty', '이영희']);
       expect(await names(body([`-data.${p.lastOrder}`, 'name']))).toEqual(['홍길동', '김철수', '이영희', 'Empty', 'Park Jisung']);
       expect(await names({ ...where('employees', 'gte', 50), sortFields: [`-data.${p.employees}`] })).toEqual(['Park Jisung', '홍길동', '김철수']);
     });
 
     it('pages of one walk every record once, in order, while others write', async () => {
-      const sortings = [[`data.${p.employees}`], ['-dateCreated'], ['name'], [`-data.${p.city}`, 'dateCreated']];
+      const sortings = [[`data.${p.employees}`], [`-data.${p.employees}`], [`-data.${p.city}`], [`data.${p.seenAt}`], ['-dateCreated'], ['name'], [`-data.${p.city}`, 'dateCreated']];
       for (const sortFields of sortings) {
         const whole = (await names({ sortFields })).filter((n) => !n.startsWith('Between'));
         const seen: string[] = [];

@@ -58,7 +58,9 @@ export class RecordsRepository {
       const [{ walked }] = await this.txHost.tx.query(...walkedStatement(accountId, entityId, isDeleted, search.walk));
       if (walked < WALK_BUDGET) return rows;
     }
-    return this.txHost.tx.query(...searchStatement(accountId, entityId, isDeleted, search, limit));
+    const rows: SearchRow[] = await this.txHost.tx.query(...searchStatement(accountId, entityId, isDeleted, search, limit));
+    if (!search.tail || rows.length === limit) return rows;
+    return [...rows, ...(await this.txHost.tx.query(...tailStatement(accountId, entityId, isDeleted, search, limit - rows.length)))];
   }
 }
 
@@ -77,6 +79,19 @@ export function searchStatement(accountId: string, entityId: string, isDeleted: 
       ORDER BY ${search.orderBy}
       LIMIT $4`,
     [accountId, entityId, isDeleted, limit, ...search.params],
+  ];
+}
+
+/** The records without a value of the property a page followed the index of (`search.tail`), after those with one. */
+export function tailStatement(accountId: string, entityId: string, isDeleted: boolean, search: CompiledSearch, limit: number): [string, unknown[]] {
+  const tail = search.tail!;
+  return [
+    `SELECT ${COLUMNS}, NULL AS sort0
+       FROM records r
+      WHERE ${SCOPE} AND ${search.where} AND ${tail.where} AND ${tail.keyset}
+      ORDER BY ${tail.orderBy}
+      LIMIT $4`,
+    [accountId, entityId, isDeleted, limit, ...tail.params],
   ];
 }
 

@@ -8,7 +8,7 @@ import type { Condition, ConditionGroup, FieldKind, Operator, SearchField, SortF
  */
 export class SqlParams {
   readonly values: unknown[] = [];
-  constructor(private readonly offset: number) {}
+  constructor(readonly offset: number) {}
 
   /** `$n` of a new parameter, with a cast when given. */
   add(value: unknown, cast?: string): string {
@@ -42,6 +42,12 @@ export interface CompiledSearch {
   keys: SortKey[];
   /** A walk's keyset alone, numbered from `$4`, for a statement that has none of the conditions. */
   walkBound?: { keyset: string; params: unknown[] };
+  /**
+   * When the page follows the sort property's index (`join`), which holds only records with a
+   * value: the statement of the records without one, which come after them (`where` and
+   * `keyset` added to the same conditions, ordered by `orderBy`, with these `params`).
+   */
+  tail?: { where: string; keyset: string; orderBy: string; params: unknown[] };
 }
 
 /** The column of record_values holding a kind's value. */
@@ -70,6 +76,9 @@ const SYSTEM_COLUMN: Record<string, string> = { dateCreated: 'r.date_created', d
 const NEGATION: Partial<Record<Operator, Operator>> = { neq: 'eq', notIn: 'in', notContains: 'contains', notContainsAny: 'containsAny', isEmpty: 'isNotEmpty' };
 
 const COMPARISON: Partial<Record<Operator, string>> = { eq: '=', gt: '>', gte: '>=', lt: '<', lte: '<=' };
+
+/** Kinds whose values have an index that a page can follow in their order. */
+const INDEXED_KINDS: readonly FieldKind[] = ['number', 'date', 'datetime', 'text', 'email', 'phone', 'option'];
 
 /** Kinds and operators that can bound a walk of the sort property's index (a value or a range, never "no value"). */
 const DRIVING_KINDS: readonly FieldKind[] = ['number', 'date', 'datetime', 'checkbox', 'option'];
@@ -129,12 +138,14 @@ class SearchCompiler {
   ) {}
 
   compile({ root, sortFields, keyword, after }: SearchRequest): CompiledSearch {
-    const { join, keys, driving } = this.order(root, sortFields);
+    const { join, keys, driving, tailProperty } = this.order(root, sortFields);
     // The driving condition is the join's bound; the rest of the tree filters.
     const rest: ConditionGroup = driving ? { ...root, conditions: root.conditions.filter((c) => c !== driving) } : root;
     const where = [this.group(rest)];
     if (keyword !== undefined) where.push(this.textCondition({ type: 'condition', field: { field: 'name', kind: 'name' }, operator: 'contains', value: keyword }));
-    const keyset = after ? this.keyset(keys, after) : 'TRUE';
+    const base = [...this.p.values];
+    // A cursor on a record without a value of the followed property: every record with one came before.
+    const keyset = !after ? 'TRUE' : tailProperty && after[0] === null ? 'FALSE' : this.keyset(keys, after);
     const walkBound = (): CompiledSearch['walkBound'] => {
       const bound = new SearchCompiler(new SqlParams(3), this.entityParam, true);
       return { keyset: after ? bound.keyset(keys, after) : 'TRUE', params: bound.p.values };
@@ -150,6 +161,7 @@ class SearchCompiler {
       params: this.p.values,
       keys,
       ...(this.walk ? { walkBound: walkBound() } : {}),
+      ...(tailProperty ? { tail: this.tail(tailProperty, base, tie, after) } : {}),
     };
   }
 
@@ -263,10 +275,11 @@ class SearchCompiler {
    * cost does not grow with the entity; otherwise a property's key is read per record, records
    * without a value last.
    */
-  private order(root: ConditionGroup, sortFields: SortField[]): { join: string; keys: SortKey[]; driving?: Condition } {
+  private order(root: ConditionGroup, sortFields: SortField[]): { join: string; keys: SortKey[]; driving?: Condition; tailProperty?: string } {
     const keys: SortKey[] = [];
     let join = '';
     let driving: Condition | undefined;
+    let tailProperty: string | undefined;
     for (const [i, { field, descending }] of sortFields.entries()) {
       if (field.kind === 'systemTime' || field.kind === 'name') {
         keys.push({ sql: SYSTEM_COLUMN[field.field], nullable: false, time: field.kind === 'systemTime', descending });
@@ -283,6 +296,13 @@ class SearchCompiler {
         keys.push({ sql: `s0.${column}`, nullable: false, time, descending });
         continue;
       }
+      // Sorted by one property alone and not bound: its index in order, then the records without a value.
+      if (i === 0 && sortFields.length === 1 && INDEXED_KINDS.includes(field.kind)) {
+        join = `JOIN record_values s0 ON s0.account_id = r.account_id AND s0.record_id = r.record_id AND s0.property_id = ${property} AND s0.ord = 0 AND s0.${column} IS NOT NULL`;
+        keys.push({ sql: `s0.${column}`, nullable: false, time, descending });
+        tailProperty = property;
+        continue;
+      }
       keys.push({
         sql: `(SELECT v.${column} FROM record_values v WHERE v.account_id = r.account_id AND v.record_id = r.record_id AND v.property_id = ${property} AND v.ord = 0)`,
         nullable: true,
@@ -290,7 +310,23 @@ class SearchCompiler {
         descending,
       });
     }
-    return { join, keys, driving };
+    return { join, keys, driving, tailProperty };
+  }
+
+  /**
+   * The records without a value of the sort property (`property`, a parameter of `base`), by
+   * record ID in the direction `tie`: all of them after a cursor on a value, the rest after a
+   * cursor on one of them.
+   */
+  private tail(property: string, base: unknown[], tie: string, after?: CursorValues): CompiledSearch['tail'] {
+    const bound = new SqlParams(this.p.offset + base.length);
+    const keyset = after && after[0] === null ? `r.record_id ${tie === 'DESC' ? '<' : '>'} ${bound.add(after[1])}` : 'TRUE';
+    return {
+      where: `NOT EXISTS (SELECT 1 FROM record_values v WHERE v.account_id = r.account_id AND v.record_id = r.record_id AND v.property_id = ${property} AND v.ord = 0)`,
+      keyset,
+      orderBy: `r.record_id ${tie}`,
+      params: [...base, ...bound.values],
+    };
   }
 
   /**
