@@ -586,11 +586,15 @@ async function main() {
         writers.push({ target, create, update });
       }
       const runs = { indexedCreates: [], bareCreates: [], indexedUpdates: [], bareUpdates: [] };
+      // Both warmed first; then the two sides take turns going first, so that a drift of the machine weighs on both alike.
+      for (const { target, create, update } of writers) {
+        await cannon(target, { duration: 3, requests: [create] });
+        await cannon(target, { duration: 3, requests: [update] });
+      }
       for (let round = 0; round < ROUNDS; round++) {
-        runs.indexedCreates.push(summarize(await cannon(writers[0].target, { requests: [writers[0].create] })));
-        runs.bareCreates.push(summarize(await cannon(writers[1].target, { requests: [writers[1].create] })));
-        runs.indexedUpdates.push(summarize(await cannon(writers[0].target, { requests: [writers[0].update] })));
-        runs.bareUpdates.push(summarize(await cannon(writers[1].target, { requests: [writers[1].update] })));
+        const sides = round % 2 === 0 ? [['indexed', writers[0]], ['bare', writers[1]]] : [['bare', writers[1]], ['indexed', writers[0]]];
+        for (const [side, { target, create }] of sides) runs[`${side}Creates`].push(summarize(await cannon(target, { requests: [create] })));
+        for (const [side, { target, update }] of sides) runs[`${side}Updates`].push(summarize(await cannon(target, { requests: [update] })));
       }
       const [ic, bc, iu, bu] = [median(runs.indexedCreates, 'rps'), median(runs.bareCreates, 'rps'), median(runs.indexedUpdates, 'rps'), median(runs.bareUpdates, 'rps')];
       const indexRows = await pool.query(`SELECT count(*)::int AS n, pg_total_relation_size('record_values') AS bytes FROM record_values`);

@@ -251,6 +251,15 @@ describe('Finding records (SPEC §8)', () => {
       await account.as.MEMBER.patch(`${RECORDS}/${record.recordId}`, { data: { [p.city]: 'Incheon' } }).expect(200);
       expect(await names(where('city', 'eq', 'Daegu'))).toEqual([]);
       expect(await names(where('city', 'eq', 'Incheon'))).toEqual(['Mover']);
+      // An edit re-indexes what it changed and keeps the rest: the name, the tags, a removed value.
+      await account.as.MEMBER.patch(`${RECORDS}/${record.recordId}`, { name: '이사간 사람', tags: ['moved'], data: { [p.employees]: 3 } }).expect(200);
+      expect(await names({ keyword: '이사' })).toEqual(['이사간 사람']);
+      expect(await names({ keyword: 'Mover' })).toEqual([]);
+      expect(await names(where('tags', 'containsAny', ['moved']))).toEqual(['이사간 사람']);
+      expect(await names({ conditionGroup: { operator: 'AND', conditions: [{ field: `data.${p.city}`, operator: 'eq', value: 'Incheon' }, { field: `data.${p.employees}`, operator: 'eq', value: 3 }] } })).toEqual(['이사간 사람']);
+      await account.as.MEMBER.patch(`${RECORDS}/${record.recordId}`, { name: 'Mover', data: { [p.employees]: null } }).expect(200);
+      expect(await names(where('employees', 'eq', 3))).toEqual([]);
+      expect(await names(where('city', 'eq', 'Incheon'))).toEqual(['Mover']);
       await account.as.MEMBER.delete(`${RECORDS}/${record.recordId}`).expect(200);
       expect(await names(where('city', 'eq', 'Incheon'))).toEqual([]);
       expect(await names({ ...where('city', 'eq', 'Incheon'), isDeleted: true })).toEqual(['Mover']);
