@@ -204,15 +204,19 @@ function checkValue(field: SearchField, operator: Operator, value: unknown, path
   return value as ConditionValue;
 }
 
+/** A condition on `field` from its raw operator and value (each named by its path). */
+function conditionOn(field: SearchField, operator: unknown, value: unknown, operatorPath: string, valuePath: string): Condition {
+  if (typeof operator !== 'string' || !(OPERATORS_OF[field.kind] as readonly string[]).includes(operator)) {
+    throw fault(operatorPath, `이 필드에 쓸 수 있는 연산자: ${OPERATORS_OF[field.kind].join(', ')}`);
+  }
+  const checked = checkValue(field, operator as Operator, value, valuePath);
+  return { type: 'condition', field, operator: operator as Operator, ...(checked === undefined ? {} : { value: checked }) };
+}
+
 function parseCondition(raw: Record<string, unknown>, resolve: FieldResolver, path: string): Condition {
   refuseUnknownKeys(raw, ['field', 'operator', 'value'], path);
   const field = resolveField(raw.field, resolve, `${path}.field`);
-  const operator = raw.operator;
-  if (typeof operator !== 'string' || !(OPERATORS_OF[field.kind] as readonly string[]).includes(operator)) {
-    throw fault(`${path}.operator`, `이 필드에 쓸 수 있는 연산자: ${OPERATORS_OF[field.kind].join(', ')}`);
-  }
-  const value = checkValue(field, operator as Operator, Object.hasOwn(raw, 'value') ? raw.value : undefined, `${path}.value`);
-  return { type: 'condition', field, operator: operator as Operator, ...(value === undefined ? {} : { value }) };
+  return conditionOn(field, raw.operator, Object.hasOwn(raw, 'value') ? raw.value : undefined, `${path}.operator`, `${path}.value`);
 }
 
 function parseGroup(raw: unknown, resolve: FieldResolver, path: string, depth: number, budget: Budget): ConditionGroup {
@@ -245,14 +249,9 @@ export function parseFilters(raw: unknown, resolve: FieldResolver, path = 'filte
     const fieldPath = keyPath(path, name);
     budget.condition(fieldPath);
     const field = resolveField(name, resolve, fieldPath);
-    if (!isObject(spec)) return { type: 'condition', field, operator: 'eq', value: checkValue(field, 'eq', spec, fieldPath) };
+    if (!isObject(spec)) return conditionOn(field, 'eq', spec, fieldPath, fieldPath);
     refuseUnknownKeys(spec, ['op', 'value'], fieldPath);
-    const operator = spec.op;
-    if (typeof operator !== 'string' || !(OPERATORS_OF[field.kind] as readonly string[]).includes(operator)) {
-      throw fault(`${fieldPath}.op`, `이 필드에 쓸 수 있는 연산자: ${OPERATORS_OF[field.kind].join(', ')}`);
-    }
-    const value = checkValue(field, operator as Operator, Object.hasOwn(spec, 'value') ? spec.value : undefined, `${fieldPath}.value`);
-    return { type: 'condition', field, operator: operator as Operator, ...(value === undefined ? {} : { value }) };
+    return conditionOn(field, spec.op, Object.hasOwn(spec, 'value') ? spec.value : undefined, `${fieldPath}.op`, `${fieldPath}.value`);
   });
   return { type: 'group', operator: 'AND', conditions };
 }
