@@ -26,6 +26,7 @@ import { PropertiesModule } from './modules/properties/properties.module';
 import { RecordsModule } from './modules/records/records.module';
 import { RelationshipTypesModule } from './modules/relationship-types/relationship-types.module';
 import { RelationshipsModule } from './modules/relationships/relationships.module';
+import { SegmentsModule } from './modules/segments/segments.module';
 
 /**
  * The product's feature modules. A new entity module is one more line here. Order matters where
@@ -41,6 +42,7 @@ const FEATURE_MODULES = [
   RecordsModule,
   RelationshipTypesModule,
   RelationshipsModule,
+  SegmentsModule,
 ];
 
 @Global()

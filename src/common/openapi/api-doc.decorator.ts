@@ -47,7 +47,7 @@ export function ApiDoc(summary: string, options: ApiDocOptions): MethodDecorator
       ApiExtraModels(options.page),
       ApiResponse({ status: 200, description: 'One page, in a stable order.', schema: pageSchema(options.page) }),
       ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 100, default: 50 }, description: 'Items per page.' }),
-      ApiQuery({ name: 'startKey', required: false, schema: { type: 'string', maxLength: 512 }, description: 'The `nextKey` of the previous page.' }),
+      ApiQuery({ name: 'startKey', required: false, schema: { type: 'string', maxLength: 4096 }, description: 'The `nextKey` of the previous page.' }),
     );
   }
   const { 403: forbidden, ...others } = options.errors ?? {};

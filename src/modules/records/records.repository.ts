@@ -12,6 +12,8 @@ export type SearchRow = { record_id: string } & Record<string, unknown>;
 /** The parameters the search statement has before the search's own: account, entity, trash, limit. */
 export const SEARCH_PARAMS_BEFORE = 4;
 export const SEARCH_ENTITY_PARAM = '$2';
+/** A count's statement has the first three (no limit). */
+export const COUNT_PARAMS_BEFORE = 3;
 
 /**
  * The records statements the account-scoped repository cannot express. Each takes the account
@@ -61,6 +63,16 @@ export class RecordsRepository {
     const rows: SearchRow[] = await this.txHost.tx.query(...searchStatement(accountId, entityId, isDeleted, search, limit));
     if (!search.tail || rows.length === limit) return rows;
     return [...rows, ...(await this.txHost.tx.query(...tailStatement(accountId, entityId, isDeleted, search, limit - rows.length)))];
+  }
+
+
+  /** How many of the entity's records (out of the trash, or in it) match a search prepared with COUNT_PARAMS_BEFORE. */
+  async count(accountId: string, entityId: string, isDeleted: boolean, search: CompiledSearch): Promise<number> {
+    const [{ count }] = await this.txHost.tx.query(
+      `SELECT count(*)::bigint AS count FROM records r ${search.join} WHERE ${SCOPE} AND ${search.where}`,
+      [accountId, entityId, isDeleted, ...search.params],
+    );
+    return Number(count);
   }
 }
 

@@ -22,7 +22,7 @@ import {
 } from './dto/record.dto';
 import { compactData, findDataProblem, mergeData, type RecordData } from './record-data';
 import { RecordEntity } from './record.entity';
-import { recordOfRow, RecordsRepository, SEARCH_ENTITY_PARAM, SEARCH_PARAMS_BEFORE } from './records.repository';
+import { COUNT_PARAMS_BEFORE, recordOfRow, RecordsRepository, SEARCH_ENTITY_PARAM, SEARCH_PARAMS_BEFORE } from './records.repository';
 
 registerUsageCount('records.max', `SELECT '' AS scope_id, count(*) AS n FROM records WHERE account_id = $1 AND NOT is_deleted`);
 
@@ -107,6 +107,7 @@ export class RecordsService implements OnModuleInit {
       keyword: query.keyword,
       isDeleted: query.isDeleted,
       filters: query.filters === undefined ? undefined : parseFiltersParameter(query.filters),
+      segmentId: query.segmentId,
       sortFields: [`${query.sortDirection === 'DESC' ? '-' : ''}${query.sortField}`],
       startKey: query.startKey,
       limit: query.limit,
@@ -119,6 +120,13 @@ export class RecordsService implements OnModuleInit {
     const search = await this.searches.prepare(accountId, query, SEARCH_PARAMS_BEFORE, SEARCH_ENTITY_PARAM);
     const rows = await this.repository.search(accountId, query.entityId, query.isDeleted, search, query.limit + 1);
     return boundedPage(rows, query.limit, (row) => RecordResponse.from(recordOfRow(row)), search.cursorOf);
+  }
+
+  /** How many of the entity's records match a search (SPEC §9's count of a segment). */
+  async count(accountId: string, query: SearchQuery): Promise<number> {
+    await this.entities.assertExist(accountId, [query.entityId]);
+    const search = await this.searches.prepare(accountId, query, COUNT_PARAMS_BEFORE, SEARCH_ENTITY_PARAM);
+    return this.repository.count(accountId, query.entityId, query.isDeleted, search);
   }
 
   /** 404 unless every record exists in the account (in the trash or not). */

@@ -15,6 +15,8 @@ export interface SearchQuery {
   conditionGroup?: unknown;
   /** The short form, already an object (GET /records parses its JSON string first). */
   filters?: unknown;
+  /** A segment of the entity (SPEC §9), whose conditions are ANDed with the others. */
+  segmentId?: string;
   sortFields?: unknown;
   startKey?: string;
 }
@@ -31,7 +33,7 @@ const BAD_START_KEY = 'startKey: 올바른 페이지 키가 아닙니다. 같은
 /** The query's meaning, without the page: a cursor is valid only for the query that made it. */
 function tagOf(query: SearchQuery, root: ConditionGroup, sortFields: SortField[]): string {
   const canonical = JSON.stringify(
-    { entityId: query.entityId, keyword: query.keyword ?? null, isDeleted: query.isDeleted, root, sortFields },
+    { entityId: query.entityId, keyword: query.keyword ?? null, isDeleted: query.isDeleted, segmentId: query.segmentId ?? null, root, sortFields },
     (key, value: unknown) => (key === 'field' && typeof value === 'object' && value !== null ? (value as { field: string }).field : value),
   );
   return createHash('sha256').update(canonical).digest('base64url').slice(0, 16);
@@ -69,9 +71,16 @@ function combine(groups: ConditionGroup[]): ConditionGroup {
  * the number of parameters the caller's statement has before these, `entityParam` the one holding
  * the entity ID. Every fault of the query is a 400 naming its JSON path, before any query runs.
  */
-export function prepareSearch(properties: Parameters<typeof fieldResolver>[0], query: SearchQuery, offset: number, entityParam: string): PreparedSearch {
+export function prepareSearch(
+  properties: Parameters<typeof fieldResolver>[0],
+  query: SearchQuery,
+  offset: number,
+  entityParam: string,
+  segment?: SavedConditions,
+): PreparedSearch {
   const resolve = fieldResolver(properties);
   const groups: ConditionGroup[] = [];
+  if (segment) groups.push(parseConditionGroup(segment.conditionGroup, resolve, 'segment.conditionGroup'));
   if (query.conditionGroup !== undefined && query.conditionGroup !== null) groups.push(parseConditionGroup(query.conditionGroup, resolve));
   if (query.filters !== undefined && query.filters !== null) groups.push(parseFilters(query.filters, resolve));
   const root = groups.length > 0 ? combine(groups) : { type: 'group' as const, operator: 'AND' as const, conditions: [] };
@@ -93,12 +102,41 @@ export function prepareSearch(properties: Parameters<typeof fieldResolver>[0], q
   };
 }
 
+/** A saved condition group of an entity (a segment's). */
+export interface SavedConditions {
+  entityId: string;
+  conditionGroup: unknown;
+}
+
+/** Finds a segment of the account, for `segmentId`; undefined when there is none. */
+export type SegmentLookup = (accountId: string, segmentId: string) => Promise<SavedConditions | undefined>;
+
 @Injectable()
 export class SearchService {
+  private segments?: SegmentLookup;
+
   constructor(private readonly properties: PropertiesService) {}
 
-  /** prepareSearch with the entity's properties as they are now. */
+  /** Lets the module that keeps segments answer `segmentId` (it depends on this one, not the reverse). */
+  useSegments(lookup: SegmentLookup): void {
+    this.segments = lookup;
+  }
+
+  /** prepareSearch with the entity's properties and the query's segment as they are now. */
   async prepare(accountId: string, query: SearchQuery, offset: number, entityParam: string): Promise<PreparedSearch> {
-    return prepareSearch(await this.properties.forEntity(accountId, query.entityId), query, offset, entityParam);
+    const segment = query.segmentId === undefined ? undefined : await this.segmentOf(accountId, query.entityId, query.segmentId);
+    return prepareSearch(await this.properties.forEntity(accountId, query.entityId), query, offset, entityParam, segment);
+  }
+
+  /** A 400 naming its JSON path (`path`) unless `raw` is a valid condition group over the entity's fields. */
+  async checkConditionGroup(accountId: string, entityId: string, raw: unknown, path = 'conditionGroup'): Promise<void> {
+    parseConditionGroup(raw, fieldResolver(await this.properties.forEntity(accountId, entityId)), path);
+  }
+
+  private async segmentOf(accountId: string, entityId: string, segmentId: string): Promise<SavedConditions> {
+    const segment = await this.segments?.(accountId, segmentId);
+    if (!segment) throw errors.notFound('세그먼트를 찾을 수 없습니다.');
+    if (segment.entityId !== entityId) throw errors.validation('segmentId: 검색하는 엔티티의 세그먼트가 아닙니다.');
+    return segment;
   }
 }

@@ -41,7 +41,17 @@ export interface ApiRoute {
 }
 
 interface OpenApiDocument {
-  paths: Record<string, Record<string, { parameters?: { name: string; in: string; required?: boolean; schema?: Json }[]; requestBody?: { content?: Record<string, { schema?: Json }> } }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        parameters?: { name: string; in: string; required?: boolean; schema?: Json }[];
+        requestBody?: { content?: Record<string, { schema?: Json }> };
+        responses?: Record<string, { content?: Record<string, { schema?: Json }> }>;
+      }
+    >
+  >;
   components?: { schemas?: Schemas };
 }
 
@@ -269,11 +279,11 @@ export function exampleQueries(route: Pick<ApiRoute, 'name'> & Partial<Pick<ApiR
   }
 }
 
-/** Query parameters the catalogue knows for a route, beyond the documented ones. */
-function knownQueryParams(name: string): string[] {
+/** Query parameters the catalogue knows for a route, beyond the documented ones; `page`: the route answers `{ data, nextKey }`. */
+function knownQueryParams(name: string, page: boolean): string[] {
   const keys = new Set<string>();
   for (const q of exampleQueries({ name }, EMPTY_FIXTURE)) for (const k of Object.keys(q)) keys.add(k);
-  if (name.startsWith('GET ') && !name.includes('{') && name !== 'GET /plans/me' && name !== 'GET /relationships/types') {
+  if (page) {
     keys.add('limit');
     keys.add('startKey');
   }
@@ -313,12 +323,14 @@ export async function apiRoutes(t: TestApp): Promise<ApiRoute[]> {
       const name = `${method.toUpperCase()} ${template.slice(API.length)}`;
       const params = operation.parameters ?? [];
       const requestSchema = operation.requestBody?.content?.['application/json']?.schema;
+      const answer = resolveSchema(schemas, operation.responses?.['200']?.content?.['application/json']?.schema);
+      const page = method === 'get' && Object.hasOwn((answer?.properties as Json | undefined) ?? {}, 'nextKey');
       routes.push({
         method: method as Method,
         template,
         name,
         pathParams: [...template.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]),
-        queryParams: [...new Set([...params.filter((p) => p.in === 'query').map((p) => p.name), ...knownQueryParams(name)])],
+        queryParams: [...new Set([...params.filter((p) => p.in === 'query').map((p) => p.name), ...knownQueryParams(name, page)])],
         requiredQuery: params.filter((p) => p.in === 'query' && p.required).map(({ name: param, schema }) => ({ name: param, schema: resolveSchema(schemas, schema) })),
         bodyFields: Object.keys((resolveSchema(schemas, requestSchema)?.properties as Json | undefined) ?? {}),
         requestSchema,

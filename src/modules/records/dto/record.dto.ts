@@ -83,6 +83,10 @@ export class ListRecordsQueryDto extends PageQueryDto {
   })
   @IsOptional() @IsString() @MaxLength(20000)
   filters?: string;
+
+  @ApiIdProperty('segment', 'Only the members of this segment of the entity (SPEC §9), with the other conditions.', { required: false })
+  @IsOptional() @IsCrmId('segment')
+  segmentId?: string;
 }
 
 export class DeleteRecordQueryDto {

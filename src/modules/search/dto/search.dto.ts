@@ -23,6 +23,10 @@ export class AdvancedSearchDto {
   @IsCrmId('entity')
   entityId: string;
 
+  @ApiIdProperty('segment', 'Only the members of this segment of the entity, ANDed with the other conditions.', { required: false })
+  @IsOptional() @IsCrmId('segment')
+  segmentId?: string;
+
   @ApiPropertyOptional({ minLength: 1, maxLength: 100, description: 'Part of the name, any case, any script from one character.', example: '길동' })
   @IsOptional() @IsString() @Length(1, 100)
   keyword?: string;

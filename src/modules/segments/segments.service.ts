@@ -1,0 +1,104 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { errors } from '../../common/errors/app.exception';
+import { registerConstraintMessage } from '../../common/errors/postgres-errors';
+import { givenFields } from '../../common/http/patch';
+import { generateId } from '../../common/ids/ids';
+import { AccountScopedRepository, InjectScopedRepository } from '../../common/persistence/account-scoped.repository';
+import { QuotaService, registerUsageCount } from '../../common/quota/quota.service';
+import { EntitiesService } from '../entities/entities.service';
+import { RecordsService } from '../records/records.service';
+import { SearchService } from '../search/search.service';
+import { CreateSegmentDto, ListSegmentsQueryDto, SegmentCountResponse, SegmentResponse, UpdateSegmentDto } from './dto/segment.dto';
+import { SegmentEntity } from './segment.entity';
+
+registerConstraintMessage('segments_name_unique', '같은 이름의 세그먼트가 이 엔티티에 이미 존재합니다.');
+registerConstraintMessage('segments_entity_fkey', '세그먼트가 남아 있는 엔티티는 삭제할 수 없습니다.');
+registerUsageCount('segments.maxPerEntity', `SELECT entity_id AS scope_id, count(*) AS n FROM segments WHERE account_id = $1 GROUP BY entity_id`);
+
+const NOT_FOUND = '세그먼트를 찾을 수 없습니다.';
+/** GET /segments answers a plain array; this many at most. */
+export const SEGMENT_LIST_MAX = 500;
+
+@Injectable()
+export class SegmentsService implements OnModuleInit {
+  constructor(
+    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
+    @InjectScopedRepository(SegmentEntity) private readonly segments: AccountScopedRepository<SegmentEntity>,
+    private readonly entities: EntitiesService,
+    private readonly records: RecordsService,
+    private readonly searches: SearchService,
+    private readonly quota: QuotaService,
+  ) {}
+
+  onModuleInit(): void {
+    this.searches.useSegments(async (accountId, segmentId) => (await this.segments.findOne(accountId, { segmentId })) ?? undefined);
+  }
+
+  async create(accountId: string, memberId: string, dto: CreateSegmentDto): Promise<SegmentResponse> {
+    await this.entities.assertExist(accountId, [dto.entityId]);
+    await this.searches.checkConditionGroup(accountId, dto.entityId, dto.conditionGroup);
+    const segmentId = generateId('segment');
+    await this.segments.insert(accountId, {
+      segmentId,
+      entityId: dto.entityId,
+      name: dto.name,
+      description: dto.description ?? null,
+      color: dto.color ?? null,
+      conditionGroup: dto.conditionGroup,
+      isActive: dto.isActive ?? true,
+      priority: dto.priority ?? 0,
+      createdBy: memberId,
+    });
+    return this.get(accountId, segmentId);
+  }
+
+  /** The entity's segments by priority, then age: a plain array of at most SEGMENT_LIST_MAX. */
+  async list(accountId: string, query: ListSegmentsQueryDto): Promise<SegmentResponse[]> {
+    await this.entities.assertExist(accountId, [query.entityId]);
+    const segments = await this.segments.find(accountId, {
+      where: { entityId: query.entityId },
+      order: { priority: 'ASC', dateCreated: 'ASC', segmentId: 'ASC' },
+      take: SEGMENT_LIST_MAX,
+    });
+    return segments.map(SegmentResponse.from);
+  }
+
+  async get(accountId: string, segmentId: string): Promise<SegmentResponse> {
+    return SegmentResponse.from(await this.load(accountId, segmentId));
+  }
+
+  update(accountId: string, segmentId: string, dto: UpdateSegmentDto): Promise<SegmentResponse> {
+    return this.txHost.withTransaction(async () => {
+      const segment = await this.load(accountId, segmentId);
+      if (dto.conditionGroup !== undefined) await this.searches.checkConditionGroup(accountId, segment.entityId, dto.conditionGroup);
+      const patch = givenFields(dto);
+      if (Object.keys(patch).length > 0) await this.segments.update(accountId, { segmentId }, patch);
+      return this.get(accountId, segmentId);
+    });
+  }
+
+  /** Frees its unit of `segments.maxPerEntity`. */
+  delete(accountId: string, segmentId: string): Promise<SegmentResponse> {
+    return this.txHost.withTransaction(async () => {
+      const segment = await this.load(accountId, segmentId);
+      // Only the request that deleted the row frees its quota (two concurrent deletes race here).
+      if ((await this.segments.delete(accountId, { segmentId })) === 0) throw errors.notFound(NOT_FOUND);
+      await this.quota.release(accountId, 'segments.maxPerEntity', segment.entityId, 1);
+      return SegmentResponse.from(segment);
+    });
+  }
+
+  /** How many records are members now: the entity's records out of the trash that match. */
+  async count(accountId: string, segmentId: string): Promise<SegmentCountResponse> {
+    const segment = await this.load(accountId, segmentId);
+    return { count: await this.records.count(accountId, { entityId: segment.entityId, isDeleted: false, segmentId }) };
+  }
+
+  private async load(accountId: string, segmentId: string): Promise<SegmentEntity> {
+    const segment = await this.segments.findOne(accountId, { segmentId });
+    if (!segment) throw errors.notFound(NOT_FOUND);
+    return segment;
+  }
+}
