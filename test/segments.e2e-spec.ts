@@ -152,6 +152,105 @@ describe('Segments (SPEC §9)', () => {
     await account.as.OWNER.delete(`/crm-core/v1/entities/${entity}`).expect(200);
   });
 
+  describe('the relationship condition', () => {
+    let company: string;
+    let worksAt: string;
+    const link = async (contactId: string, companyId: string) =>
+      (await account.as.MEMBER.post('/crm-core/v1/relationships', { relationshipTypeId: worksAt, sourceEntityId: entityId, sourceRecordId: contactId, targetEntityId: company, targetRecordId: companyId }).expect(201)).body
+        .relationshipId as string;
+    const relationshipCondition = (operator: string, conditionGroup?: object, relationshipTypeId = worksAt) => ({
+      operator: 'AND',
+      conditions: [{ field: 'relationship', relationshipTypeId, operator, ...(conditionGroup ? { conditionGroup } : {}) }],
+    });
+    const nameIs = (name: string) => ({ operator: 'AND', conditions: [{ field: 'name', operator: 'eq', value: name }] });
+
+    beforeEach(async () => {
+      company = (await account.as.OWNER.post('/crm-core/v1/entities', { name: 'Company', slug: 'company' }).expect(201)).body.entityId;
+      worksAt = (await account.as.OWNER.post('/crm-core/v1/relationships/types', { name: 'works at', sourceEntityId: entityId, targetEntityId: company }).expect(201)).body.relationshipTypeId;
+    });
+
+    it('follows the type’s direction, and every link, unlink, trash and restore changes the next read', async () => {
+      const acme = (await account.as.MEMBER.post(RECORDS, { entityId: company, name: 'Acme' }).expect(201)).body.recordId as string;
+      const beta = (await account.as.MEMBER.post(RECORDS, { entityId: company, name: 'Beta' }).expect(201)).body.recordId as string;
+      const kim = await createRecord('Kim');
+      const lee = await createRecord('Lee');
+      await createRecord('Park');
+      await link(kim.recordId, acme);
+      const leeAtBeta = await link(lee.recordId, beta);
+      const atAcme = await createSegment('at Acme', { conditionGroup: relationshipCondition('exists', nameIs('Acme')) });
+      const employed = await createSegment('employed', { conditionGroup: relationshipCondition('exists') });
+      const jobless = await createSegment('jobless', { conditionGroup: relationshipCondition('notExists') });
+      expect(await memberNames(atAcme.segmentId)).toEqual(['Kim']);
+      expect(await memberNames(employed.segmentId)).toEqual(['Kim', 'Lee']);
+      expect(await memberNames(jobless.segmentId)).toEqual(['Park']);
+
+      const leeAtAcme = await link(lee.recordId, acme);
+      expect(await count(atAcme.segmentId)).toBe(2);
+      await account.as.MEMBER.delete(`/crm-core/v1/relationships/${leeAtAcme}`).expect(200);
+      expect(await memberNames(atAcme.segmentId)).toEqual(['Kim']);
+      await account.as.MEMBER.delete(`/crm-core/v1/relationships/${leeAtBeta}`).expect(200);
+      expect(await memberNames(jobless.segmentId)).toEqual(['Lee', 'Park']);
+      // A linked record in the trash is no link; back from it, it is again.
+      await account.as.MEMBER.delete(`${RECORDS}/${acme}`).expect(200);
+      expect(await count(atAcme.segmentId)).toBe(0);
+      expect(await memberNames(jobless.segmentId)).toEqual(['Kim', 'Lee', 'Park']);
+      await account.as.MEMBER.post(`${RECORDS}/${acme}/restore`).expect(200);
+      expect(await memberNames(atAcme.segmentId)).toEqual(['Kim']);
+
+      // From the other side: companies with an employee named Kim.
+      const withKim = await account.as.MEMBER.post(PATH, { entityId: company, name: 'employs Kim', conditionGroup: relationshipCondition('exists', nameIs('Kim')) }).expect(201);
+      const names = (await account.as.VIEWER.get(`${RECORDS}?entityId=${company}&segmentId=${withKim.body.segmentId}`).expect(200)).body.data.map((r: { name: string }) => r.name);
+      expect(names).toEqual(['Acme']);
+    });
+
+    it('a type that does not touch the entity, a field of the wrong entity, or a relationship outside a segment is a 400 naming its path', async () => {
+      const other = (await account.as.OWNER.post('/crm-core/v1/entities', { name: 'Deal', slug: 'deal' }).expect(201)).body.entityId;
+      const elsewhere = (await account.as.OWNER.post('/crm-core/v1/relationships/types', { name: 'owns', sourceEntityId: company, targetEntityId: other }).expect(201)).body.relationshipTypeId;
+      const cases: [object, string][] = [
+        [relationshipCondition('exists', undefined, elsewhere), 'conditionGroup.conditions[0].relationshipTypeId:'],
+        [relationshipCondition('maybe'), 'conditionGroup.conditions[0].operator:'],
+        [relationshipCondition('exists', { operator: 'AND', conditions: [{ field: `data.${grade}`, operator: 'eq', value: 'vip' }] }), 'conditionGroup.conditions[0].conditionGroup.conditions[0].field:'],
+      ];
+      for (const [conditionGroup, path] of cases) {
+        const res = await account.as.MEMBER.post(PATH, { entityId, name: 'x', conditionGroup });
+        expectError(res, 400, 'ValidationError');
+        expect(res.body.errorMessage).toContain(path);
+      }
+      const searched = await account.as.VIEWER.post(`${RECORDS}/search/advanced`, { entityId, conditionGroup: relationshipCondition('exists') });
+      expectError(searched, 400, 'ValidationError');
+      expect(searched.body.errorMessage).toContain('conditionGroup.conditions[0].field:');
+    });
+
+    it('a property, an option value or a relationship type a segment uses cannot go (409 naming the segment); once it is gone they can', async () => {
+      const city = (await account.as.OWNER.post('/crm-core/v1/properties', { entityId: company, name: 'city', fieldType: 'TEXT' }).expect(201)).body.propertyId;
+      const segment = await createSegment('VIP at a Seoul company', {
+        conditionGroup: {
+          operator: 'AND',
+          conditions: [
+            { field: `data.${grade}`, operator: 'in', value: ['vip'] },
+            { field: 'relationship', relationshipTypeId: worksAt, operator: 'exists', conditionGroup: { operator: 'AND', conditions: [{ field: `data.${city}`, operator: 'eq', value: 'Seoul' }] } },
+          ],
+        },
+      });
+      const refused = [
+        await account.as.OWNER.delete(`/crm-core/v1/properties/${grade}`),
+        await account.as.OWNER.delete(`/crm-core/v1/properties/${city}`),
+        await account.as.OWNER.patch(`/crm-core/v1/properties/${grade}`, { options: [{ label: 'Regular', value: 'regular', priority: 1 }] }),
+        await account.as.OWNER.delete(`/crm-core/v1/relationships/types/${worksAt}`),
+      ];
+      for (const res of refused) {
+        expectError(res, 409, 'Conflict');
+        expect(res.body.errorMessage).toContain('VIP at a Seoul company');
+      }
+      // An option no segment names can go.
+      await account.as.OWNER.patch(`/crm-core/v1/properties/${grade}`, { options: [{ label: 'VIP', value: 'vip', priority: 1 }] }).expect(200);
+      await account.as.MEMBER.delete(`${PATH}/${segment.segmentId}`).expect(200);
+      await account.as.OWNER.delete(`/crm-core/v1/properties/${city}`).expect(200);
+      await account.as.OWNER.delete(`/crm-core/v1/relationships/types/${worksAt}`).expect(200);
+      await account.as.OWNER.delete(`/crm-core/v1/properties/${grade}`).expect(200);
+    });
+  });
+
   describe('segments.maxPerEntity', () => {
     it('counts per entity: past the limit a 403 QuotaExceeded, and a delete frees a unit at once', async () => {
       await a.app.get(AccountsService).setLimit(account.accountId, 'segments.maxPerEntity', 2);

@@ -21,6 +21,8 @@ const NOT_FOUND = '속성을 찾을 수 없습니다.';
 
 /** Runs inside the transaction that deletes a property, after its row went. */
 export type PropertyRemovalHook = (accountId: string, entityId: string, propertyId: string) => Promise<void>;
+/** Runs inside the transaction of a PATCH that takes option values away from a property. */
+export type OptionRemovalHook = (accountId: string, propertyId: string, removedValues: string[]) => Promise<void>;
 
 function checkOptions(fieldType: FieldType, options: PropertyOption[] | undefined, label: string): PropertyOption[] {
   if (!OPTION_FIELD_TYPES.includes(fieldType)) {
@@ -35,6 +37,7 @@ function checkOptions(fieldType: FieldType, options: PropertyOption[] | undefine
 @Injectable()
 export class PropertiesService {
   private readonly removalHooks: PropertyRemovalHook[] = [];
+  private readonly optionRemovalHooks: OptionRemovalHook[] = [];
 
   constructor(
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
@@ -46,6 +49,11 @@ export class PropertiesService {
   /** Lets the module that stores values keyed by property (records) remove them with the property. */
   onRemoval(hook: PropertyRemovalHook): void {
     this.removalHooks.push(hook);
+  }
+
+  /** Lets a module that names option values (segments) refuse a PATCH that removes one it uses. */
+  onOptionRemoval(hook: OptionRemovalHook): void {
+    this.optionRemovalHooks.push(hook);
   }
 
   async create(accountId: string, dto: CreatePropertyDto): Promise<PropertyResponse> {
@@ -112,7 +120,16 @@ export class PropertiesService {
       if (dto.key !== undefined) patch.key = dto.key;
       if (dto.required !== undefined) patch.required = dto.required;
       if (dto.description !== undefined) patch.description = dto.description;
-      if (dto.options !== undefined) patch.options = checkOptions(property.fieldType, dto.options, '');
+      if (dto.options !== undefined) {
+        patch.options = checkOptions(property.fieldType, dto.options, '');
+        const kept = new Set(patch.options.map((o) => o.value));
+        const removed = property.options.map((o) => o.value).filter((value) => !kept.has(value));
+        if (removed.length > 0) {
+          // As a delete does: whoever stores a reference to a value holds the entity meanwhile.
+          await this.entities.lockForSchemaChange(accountId, property.entityId);
+          for (const hook of this.optionRemovalHooks) await hook(accountId, propertyId, removed);
+        }
+      }
       if (Object.keys(patch).length > 0) await this.properties.update(accountId, { propertyId }, patch);
       return this.get(accountId, propertyId);
     });

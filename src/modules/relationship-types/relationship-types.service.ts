@@ -39,14 +39,38 @@ export function typeEntities(type: { sourceEntityId: string; targetEntityId: str
   return [...new Set([type.sourceEntityId, type.targetEntityId])];
 }
 
+/** Runs inside the transaction that deletes a relationship type, after its row went. */
+export type RelationshipTypeRemovalHook = (accountId: string, relationshipTypeId: string) => Promise<void>;
+
 @Injectable()
 export class RelationshipTypesService {
+  private readonly removalHooks: RelationshipTypeRemovalHook[] = [];
+
   constructor(
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
     @InjectScopedRepository(RelationshipTypeEntity) private readonly types: AccountScopedRepository<RelationshipTypeEntity>,
     private readonly entities: EntitiesService,
     private readonly quota: QuotaService,
   ) {}
+
+  /** Lets a module that refers to types (segments) refuse the deletion of one it uses. */
+  onRemoval(hook: RelationshipTypeRemovalHook): void {
+    this.removalHooks.push(hook);
+  }
+
+  /**
+   * The account's types among these IDs, each held FOR KEY SHARE until the caller's transaction
+   * ends, so that none of them can be deleted while the caller stores a reference to it.
+   */
+  async lockForUse(accountId: string, relationshipTypeIds: string[]): Promise<RelationshipTypeEntity[]> {
+    if (relationshipTypeIds.length === 0) return [];
+    const rows: { relationship_type_id: string; source_entity_id: string; target_entity_id: string }[] = await this.types.unscoped.query(
+      `SELECT relationship_type_id, source_entity_id, target_entity_id FROM relationship_types
+        WHERE account_id = $1 AND relationship_type_id = ANY ($2) ORDER BY relationship_type_id FOR KEY SHARE`,
+      [accountId, [...new Set(relationshipTypeIds)]],
+    );
+    return rows.map((r) => ({ relationshipTypeId: r.relationship_type_id, sourceEntityId: r.source_entity_id, targetEntityId: r.target_entity_id }) as RelationshipTypeEntity);
+  }
 
   async create(accountId: string, dto: CreateRelationshipTypeDto): Promise<RelationshipTypeResponse> {
     await this.entities.assertExist(accountId, [dto.sourceEntityId, dto.targetEntityId]);
@@ -90,11 +114,12 @@ export class RelationshipTypesService {
     return this.get(accountId, relationshipTypeId);
   }
 
-  /** 409 while relationships of the type exist (their foreign key refuses). */
+  /** 409 while relationships of the type exist (their foreign key refuses), or a segment uses it. */
   delete(accountId: string, relationshipTypeId: string): Promise<RelationshipTypeResponse> {
     return this.txHost.withTransaction(async () => {
       const type = await this.load(accountId, relationshipTypeId);
       if ((await this.types.delete(accountId, { relationshipTypeId })) === 0) throw errors.notFound(NOT_FOUND);
+      for (const hook of this.removalHooks) await hook(accountId, relationshipTypeId);
       for (const entityId of typeEntities(type).sort()) await this.quota.release(accountId, 'relationshipTypes.maxPerEntity', entityId, 1);
       return RelationshipTypeResponse.from(type);
     });

@@ -1,4 +1,4 @@
-import type { Condition, ConditionGroup, FieldKind, Operator, SearchField, SortField } from './conditions';
+import type { Condition, ConditionGroup, FieldKind, Operator, RelationshipCondition, SearchField, SortField } from './conditions';
 
 /**
  * SQL of the condition language, over a records row aliased `r` and the search index
@@ -71,7 +71,10 @@ const CAST: Partial<Record<FieldKind, string>> = {
   checkbox: 'boolean',
 };
 
-const SYSTEM_COLUMN: Record<string, string> = { dateCreated: 'r.date_created', dateUpdated: 'r.date_updated', name: 'r.name' };
+const SYSTEM_COLUMNS: Record<string, string> = { dateCreated: 'date_created', dateUpdated: 'date_updated', name: 'name' };
+
+/** The column of a system field of the records row `alias`. */
+const systemColumn = (alias: string, field: string) => `${alias}.${SYSTEM_COLUMNS[field]}`;
 
 const NEGATION: Partial<Record<Operator, Operator>> = { neq: 'eq', notIn: 'in', notContains: 'contains', notContainsAny: 'containsAny', isEmpty: 'isNotEmpty' };
 
@@ -114,7 +117,7 @@ export interface SearchRequest {
  * name's grams).
  */
 export function compileSearch(request: SearchRequest, offset: number, entityParam: string, options: { walk?: boolean } = {}): CompiledSearch {
-  const compiler = new SearchCompiler(new SqlParams(offset), entityParam, options.walk ?? false);
+  const compiler = new SearchCompiler(new SqlParams(offset), () => entityParam, options.walk ?? false);
   return compiler.compile(request);
 }
 
@@ -133,8 +136,11 @@ class SearchCompiler {
    */
   constructor(
     private readonly p: SqlParams,
-    private readonly entityParam: string,
+    /** The parameter of the searched entity's ID, made only when used (an unused one has no type PostgreSQL can infer). */
+    private readonly entityParam: () => string,
     private readonly walk: boolean,
+    /** The records row the conditions are about: `r`, or the linked record of a relationship condition. */
+    private readonly alias = 'r',
   ) {}
 
   compile({ root, sortFields, keyword, after }: SearchRequest): CompiledSearch {
@@ -167,7 +173,18 @@ class SearchCompiler {
 
   group(g: ConditionGroup): string {
     if (g.conditions.length === 0) return g.operator === 'AND' ? 'TRUE' : 'FALSE';
-    return g.conditions.map((c) => `(${c.type === 'group' ? this.group(c) : this.condition(c)})`).join(` ${g.operator} `);
+    return g.conditions.map((c) => `(${c.type === 'group' ? this.group(c) : c.type === 'relationship' ? this.relationship(c) : this.condition(c)})`).join(` ${g.operator} `);
+  }
+
+  /** Visible relationships of the type from this record, on its side, to a linked record out of the trash that matches the nested group. */
+  private relationship(c: RelationshipCondition): string {
+    let otherEntity: string | undefined;
+    const linked = new SearchCompiler(this.p, () => (otherEntity ??= this.p.add(c.otherEntityId)), this.walk, 'o');
+    const nested = c.group ? linked.group(c.group) : 'TRUE';
+    const exists = `EXISTS (SELECT 1 FROM relationship_ends e JOIN visible_records o ON o.account_id = e.account_id AND o.record_id = e.other_record_id
+       WHERE e.account_id = ${this.alias}.account_id AND e.record_id = ${this.alias}.record_id AND e.relationship_type_id = ${this.p.add(c.relationshipTypeId)}
+         AND e.side = ANY (${this.p.add(c.sides, 'text[]')}) AND (${nested})${this.walk ? ' OFFSET 0' : ''})`;
+    return c.operator === 'exists' ? exists : `NOT ${exists}`;
   }
 
   /** Each positive form is never NULL, so a negative operator is exactly its NOT: it matches records with no value. */
@@ -177,7 +194,7 @@ class SearchCompiler {
   }
 
   private exists(field: SearchField, predicate: string): string {
-    return `EXISTS (SELECT 1 FROM record_values v WHERE v.account_id = r.account_id AND v.record_id = r.record_id AND v.property_id = ${this.p.add(indexKey(field))} AND ${predicate}${this.walk ? ' OFFSET 0' : ''})`;
+    return `EXISTS (SELECT 1 FROM record_values v WHERE v.account_id = ${this.alias}.account_id AND v.record_id = ${this.alias}.record_id AND v.property_id = ${this.p.add(indexKey(field))} AND ${predicate}${this.walk ? ' OFFSET 0' : ''})`;
   }
 
   private positive(c: Condition): string {
@@ -185,7 +202,7 @@ class SearchCompiler {
     if (operator === 'isNotEmpty') return field.kind === 'name' || field.kind === 'systemTime' ? 'TRUE' : this.exists(field, 'TRUE');
     switch (field.kind) {
       case 'systemTime':
-        return this.comparison(SYSTEM_COLUMN[field.field], c);
+        return this.comparison(systemColumn(this.alias, field.field), c);
       case 'number':
       case 'date':
       case 'datetime':
@@ -218,12 +235,12 @@ class SearchCompiler {
     const any = `v.text_key = ANY (${this.p.add(values, 'text[]')})`;
     if (c.operator === 'containsAny') return this.exists(c.field, any);
     // containsAll: every asked value is among the record's (a record's values are distinct).
-    return `(SELECT count(*) FROM record_values v WHERE v.account_id = r.account_id AND v.record_id = r.record_id AND v.property_id = ${this.p.add(indexKey(c.field))} AND ${any}) = ${values.length}`;
+    return `(SELECT count(*) FROM record_values v WHERE v.account_id = ${this.alias}.account_id AND v.record_id = ${this.alias}.record_id AND v.property_id = ${this.p.add(indexKey(c.field))} AND ${any}) = ${values.length}`;
   }
 
   /** The record's own text of a field, for what the index cannot decide alone. */
   private ownText(field: SearchField): string {
-    return field.kind === 'name' ? 'r.name' : `(r.data ->> ${this.p.add(field.propertyId, 'text')})`;
+    return field.kind === 'name' ? `${this.alias}.name` : `(${this.alias}.data ->> ${this.p.add(field.propertyId, 'text')})`;
   }
 
   /**
@@ -241,13 +258,13 @@ class SearchCompiler {
     const exact = field.kind === 'text' || field.kind === 'name';
     switch (operator) {
       case 'eq': {
-        if (field.kind === 'name') return `r.name = ${this.p.add(c.value)}`;
+        if (field.kind === 'name') return `${this.alias}.name = ${this.p.add(c.value)}`;
         const k = key(c.value as string);
         const recheck = exact ? `${this.ownText(field)} = ${this.p.add(c.value)}` : `${ownKey()} = ${k}`;
         return `${this.exists(field, `v.text_key = left(${k}, 200)`)} AND coalesce(${recheck}, false)`;
       }
       case 'in': {
-        if (field.kind === 'name') return `r.name = ANY (${this.p.add(c.value, 'text[]')})`;
+        if (field.kind === 'name') return `${this.alias}.name = ANY (${this.p.add(c.value, 'text[]')})`;
         const values = this.p.add(c.value, 'text[]');
         const keys = `ARRAY(SELECT crm_search_key(${type()}, x) FROM unnest(${values}) AS x)`;
         const recheck = exact ? `${this.ownText(field)} = ANY (${values})` : `${ownKey()} = ANY (${keys})`;
@@ -259,7 +276,7 @@ class SearchCompiler {
       }
       case 'contains': {
         const k = key(c.value as string);
-        const scope = field.kind === 'name' ? this.entityParam : this.p.add(field.propertyId);
+        const scope = field.kind === 'name' ? this.entityParam() : this.p.add(field.propertyId);
         // Values too long to be cut into grams carry the bare prefix as their gram (migration RecordSearchIndex).
         const grams = `(v.grams @> crm_query_grams(${scope}, ${k}) OR v.grams @> ARRAY[crm_gram_scope(${scope})])`;
         return `${this.exists(field, grams)} AND coalesce(strpos(${ownKey()}, ${k}) > 0, false)`;
@@ -282,7 +299,7 @@ class SearchCompiler {
     let tailProperty: string | undefined;
     for (const [i, { field, descending }] of sortFields.entries()) {
       if (field.kind === 'systemTime' || field.kind === 'name') {
-        keys.push({ sql: SYSTEM_COLUMN[field.field], nullable: false, time: field.kind === 'systemTime', descending });
+        keys.push({ sql: systemColumn('r', field.field), nullable: false, time: field.kind === 'systemTime', descending });
         continue;
       }
       const column = VALUE_COLUMN[field.kind]!;

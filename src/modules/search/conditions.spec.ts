@@ -22,7 +22,7 @@ function faultOf(parse: () => unknown): string {
 }
 
 function leaves(group: ConditionGroup): Condition[] {
-  return group.conditions.flatMap((c) => (c.type === 'group' ? leaves(c) : [c]));
+  return group.conditions.flatMap((c) => (c.type === 'group' ? leaves(c) : c.type === 'condition' ? [c] : []));
 }
 
 describe('the condition language (SPEC §8)', () => {
@@ -41,6 +41,19 @@ describe('the condition language (SPEC §8)', () => {
     expect(faultOf(at([{ field: 'data.CRMPP1date', operator: 'contains', value: 'x' }]))).toContain('conditionGroup.conditions[0].operator:');
     expect(faultOf(() => parseFilters({ 'data.CRMPP1num': { op: 'gt', value: 'x' } }, resolve))).toContain('filters.data.CRMPP1num.value:');
     expect(faultOf(() => parseSortFields(['name', '-name'], resolve))).toContain('sortFields[1]:');
+  });
+
+  it('takes a relationship condition only where a segment allows one, and never inside another', () => {
+    const linked = fieldResolver([{ propertyId: 'CRMPP1city', fieldType: 'TEXT' }]);
+    const relationships = (id: string) => (id === 'CRMRT1works' ? { sides: ['source' as const], otherEntityId: 'CRMET1company', resolve: linked } : undefined);
+    const condition = (group?: object) => ({ operator: 'AND', conditions: [{ field: 'relationship', relationshipTypeId: 'CRMRT1works', operator: 'exists', ...(group ? { conditionGroup: group } : {}) }] });
+    const parsed = parseConditionGroup(condition({ operator: 'AND', conditions: [{ field: 'data.CRMPP1city', operator: 'eq', value: 'Seoul' }] }), resolve, 'conditionGroup', relationships);
+    expect(parsed.conditions[0]).toMatchObject({ type: 'relationship', sides: ['source'], otherEntityId: 'CRMET1company', group: { conditions: [{ field: { propertyId: 'CRMPP1city' } }] } });
+    expect(faultOf(() => parseConditionGroup(condition(), resolve))).toContain('conditionGroup.conditions[0].field:');
+    expect(faultOf(() => parseConditionGroup(condition(condition()), resolve, 'conditionGroup', relationships))).toContain('conditionGroup.conditions[0].conditionGroup.conditions[0].field:');
+    expect(faultOf(() => parseConditionGroup(condition({ operator: 'AND', conditions: [{ field: 'data.CRMPP1num', operator: 'eq', value: 1 }] }), resolve, 'conditionGroup', relationships))).toContain(
+      'conditionGroup.conditions[0].conditionGroup.conditions[0].field:',
+    );
   });
 
   it('does not reach object prototypes through field names', () => {

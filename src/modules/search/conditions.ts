@@ -36,11 +36,28 @@ export interface Condition {
   value?: ConditionValue;
 }
 
+/**
+ * A segment's relationship condition (SPEC §9): the record has (or has not) a relationship of the
+ * type, on its side of the type, to a record out of the trash that matches `group`.
+ */
+export interface RelationshipCondition {
+  type: 'relationship';
+  relationshipTypeId: string;
+  operator: 'exists' | 'notExists';
+  /** The side the record is on; both when the type links its entity to itself. */
+  sides: ('source' | 'target')[];
+  otherEntityId: string;
+  group?: ConditionGroup;
+}
+
 export interface ConditionGroup {
   type: 'group';
   operator: 'AND' | 'OR';
-  conditions: (Condition | ConditionGroup)[];
+  conditions: (Condition | ConditionGroup | RelationshipCondition)[];
 }
+
+/** What a relationship condition on a type needs: the other entity and its fields; undefined for a type the entity does not touch. */
+export type RelationshipResolver = (relationshipTypeId: string) => { sides: ('source' | 'target')[]; otherEntityId: string; resolve: FieldResolver } | undefined;
 
 export interface SortField {
   field: SearchField;
@@ -219,26 +236,53 @@ function parseCondition(raw: Record<string, unknown>, resolve: FieldResolver, pa
   return conditionOn(field, raw.operator, Object.hasOwn(raw, 'value') ? raw.value : undefined, `${path}.operator`, `${path}.value`);
 }
 
-function parseGroup(raw: unknown, resolve: FieldResolver, path: string, depth: number, budget: Budget): ConditionGroup {
+function parseRelationship(raw: Record<string, unknown>, relationships: RelationshipResolver, path: string, depth: number, budget: Budget): RelationshipCondition {
+  refuseUnknownKeys(raw, ['field', 'relationshipTypeId', 'operator', 'conditionGroup'], path);
+  const typeId = raw.relationshipTypeId;
+  const end = typeof typeId === 'string' ? relationships(typeId) : undefined;
+  if (!end) throw fault(`${path}.relationshipTypeId`, '이 엔티티에 닿는 관계 유형의 ID여야 합니다.');
+  if (raw.operator !== 'exists' && raw.operator !== 'notExists') throw fault(`${path}.operator`, 'exists 또는 notExists여야 합니다.');
+  // Conditions on the linked record: its entity's fields, no further relationship.
+  const group = raw.conditionGroup === undefined || raw.conditionGroup === null ? undefined : parseGroup(raw.conditionGroup, end.resolve, `${path}.conditionGroup`, depth + 1, budget);
+  return { type: 'relationship', relationshipTypeId: typeId as string, operator: raw.operator, sides: end.sides, otherEntityId: end.otherEntityId, ...(group ? { group } : {}) };
+}
+
+function parseGroup(raw: unknown, resolve: FieldResolver, path: string, depth: number, budget: Budget, relationships?: RelationshipResolver): ConditionGroup {
   if (!isObject(raw)) throw fault(path, '{ operator, conditions } 객체여야 합니다.');
   if (depth > LIMITS.depth) throw fault(path, `그룹은 최대 ${LIMITS.depth}단계까지 중첩할 수 있습니다.`);
   budget.group(path);
   refuseUnknownKeys(raw, ['operator', 'conditions'], path);
   if (raw.operator !== 'AND' && raw.operator !== 'OR') throw fault(`${path}.operator`, 'AND 또는 OR여야 합니다.');
   if (!Array.isArray(raw.conditions)) throw fault(`${path}.conditions`, '배열이어야 합니다.');
-  const conditions = (raw.conditions as unknown[]).map((item, i): Condition | ConditionGroup => {
+  const conditions = (raw.conditions as unknown[]).map((item, i): Condition | ConditionGroup | RelationshipCondition => {
     const itemPath = `${path}.conditions[${i}]`;
     if (!isObject(item)) throw fault(itemPath, '조건 { field, operator, value } 또는 그룹 { operator, conditions } 객체여야 합니다.');
-    if (Object.hasOwn(item, 'conditions')) return parseGroup(item, resolve, itemPath, depth + 1, budget);
+    if (Object.hasOwn(item, 'conditions')) return parseGroup(item, resolve, itemPath, depth + 1, budget, relationships);
     budget.condition(itemPath);
+    if (item.field === 'relationship') {
+      if (!relationships) throw fault(`${itemPath}.field`, '관계 조건은 세그먼트의 최상위 조건 그룹에서만 쓸 수 있습니다.');
+      return parseRelationship(item, relationships, itemPath, depth, budget);
+    }
     return parseCondition(item, resolve, itemPath);
   });
   return { type: 'group', operator: raw.operator, conditions };
 }
 
-/** `conditionGroup` of a body, at `path`. */
-export function parseConditionGroup(raw: unknown, resolve: FieldResolver, path = 'conditionGroup'): ConditionGroup {
-  return parseGroup(raw, resolve, path, 1, new Budget());
+/** `conditionGroup` of a body, at `path`; with `relationships`, a segment's, which may hold relationship conditions. */
+export function parseConditionGroup(raw: unknown, resolve: FieldResolver, path = 'conditionGroup', relationships?: RelationshipResolver): ConditionGroup {
+  return parseGroup(raw, resolve, path, 1, new Budget(), relationships);
+}
+
+/** The relationship types a raw condition group names in relationship conditions (to load them before parsing). */
+export function relationshipTypesNamed(raw: unknown): string[] {
+  const found = new Set<string>();
+  const visit = (node: unknown, depth: number): void => {
+    if (!isObject(node) || depth > LIMITS.depth + 1 || found.size > LIMITS.conditions) return;
+    if (node.field === 'relationship' && typeof node.relationshipTypeId === 'string') found.add(node.relationshipTypeId);
+    if (Array.isArray(node.conditions)) for (const c of node.conditions.slice(0, LIMITS.conditions + LIMITS.groups)) visit(c, depth + 1);
+  };
+  visit(raw, 0);
+  return [...found];
 }
 
 /** The short form `{ "<field>": value | { op, value } }`, all ANDed. */

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { EntitiesModule } from '../entities/entities.module';
 import { PropertiesModule } from '../properties/properties.module';
+import { RelationshipTypesModule } from '../relationship-types/relationship-types.module';
 import { RecordValueEntity } from './record-value.entity';
 import { SearchService } from './search.service';
 
@@ -10,7 +12,7 @@ import { SearchService } from './search.service';
  * records row; the module that owns the rows runs the statement.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([RecordValueEntity]), PropertiesModule],
+  imports: [TypeOrmModule.forFeature([RecordValueEntity]), EntitiesModule, PropertiesModule, RelationshipTypesModule],
   providers: [SearchService],
   exports: [SearchService],
 })

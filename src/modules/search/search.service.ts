@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { errors } from '../../common/errors/app.exception';
+import { EntitiesService } from '../entities/entities.service';
 import { PropertiesService } from '../properties/properties.service';
+import { RelationshipTypesService } from '../relationship-types/relationship-types.service';
 import { compileSearch, isWalkable, type CompiledSearch, type CursorValues } from './compile';
-import { fieldResolver, parseConditionGroup, parseFilters, parseSortFields, type ConditionGroup, type SortField } from './conditions';
+import { fieldResolver, parseConditionGroup, parseFilters, parseSortFields, relationshipTypesNamed, type ConditionGroup, type RelationshipResolver, type SortField } from './conditions';
 
 export const DEFAULT_SORT = ['-dateCreated'];
 
@@ -80,7 +82,7 @@ export function prepareSearch(
 ): PreparedSearch {
   const resolve = fieldResolver(properties);
   const groups: ConditionGroup[] = [];
-  if (segment) groups.push(parseConditionGroup(segment.conditionGroup, resolve, 'segment.conditionGroup'));
+  if (segment) groups.push(parseConditionGroup(segment.conditionGroup, resolve, 'segment.conditionGroup', segment.relationships));
   if (query.conditionGroup !== undefined && query.conditionGroup !== null) groups.push(parseConditionGroup(query.conditionGroup, resolve));
   if (query.filters !== undefined && query.filters !== null) groups.push(parseFilters(query.filters, resolve));
   const root = groups.length > 0 ? combine(groups) : { type: 'group' as const, operator: 'AND' as const, conditions: [] };
@@ -106,6 +108,8 @@ export function prepareSearch(
 export interface SavedConditions {
   entityId: string;
   conditionGroup: unknown;
+  /** The relationship types its relationship conditions name, resolved. */
+  relationships?: RelationshipResolver;
 }
 
 /** Finds a segment of the account, for `segmentId`; undefined when there is none. */
@@ -115,7 +119,11 @@ export type SegmentLookup = (accountId: string, segmentId: string) => Promise<Sa
 export class SearchService {
   private segments?: SegmentLookup;
 
-  constructor(private readonly properties: PropertiesService) {}
+  constructor(
+    private readonly properties: PropertiesService,
+    private readonly entities: EntitiesService,
+    private readonly relationshipTypes: RelationshipTypesService,
+  ) {}
 
   /** Lets the module that keeps segments answer `segmentId` (it depends on this one, not the reverse). */
   useSegments(lookup: SegmentLookup): void {
@@ -128,15 +136,36 @@ export class SearchService {
     return prepareSearch(await this.properties.forEntity(accountId, query.entityId), query, offset, entityParam, segment);
   }
 
-  /** A 400 naming its JSON path (`path`) unless `raw` is a valid condition group over the entity's fields. */
-  async checkConditionGroup(accountId: string, entityId: string, raw: unknown, path = 'conditionGroup'): Promise<void> {
-    parseConditionGroup(raw, fieldResolver(await this.properties.forEntity(accountId, entityId)), path);
+  /**
+   * A 400 naming its JSON path unless `raw` is a valid segment condition group over the entity's
+   * fields (relationship conditions included). Inside the caller's transaction, the entities whose
+   * fields it names and the relationship types it uses stay locked until it commits, so that
+   * none of them can go while a reference to them is stored.
+   */
+  async checkSegmentConditions(accountId: string, entityId: string, raw: unknown): Promise<void> {
+    await this.entities.lockForRecordWrite(accountId, entityId);
+    const relationships = await this.relationshipsOf(accountId, entityId, raw, { lock: true });
+    parseConditionGroup(raw, fieldResolver(await this.properties.forEntity(accountId, entityId)), 'conditionGroup', relationships);
   }
 
   private async segmentOf(accountId: string, entityId: string, segmentId: string): Promise<SavedConditions> {
     const segment = await this.segments?.(accountId, segmentId);
     if (!segment) throw errors.notFound('세그먼트를 찾을 수 없습니다.');
     if (segment.entityId !== entityId) throw errors.validation('segmentId: 검색하는 엔티티의 세그먼트가 아닙니다.');
-    return segment;
+    return { ...segment, relationships: await this.relationshipsOf(accountId, entityId, segment.conditionGroup, { lock: false }) };
+  }
+
+  /** The relationship types a raw group names that touch the entity: the side the entity is on, and the other entity's fields. */
+  private async relationshipsOf(accountId: string, entityId: string, raw: unknown, { lock }: { lock: boolean }): Promise<RelationshipResolver> {
+    const types = await this.relationshipTypes.lockForUse(accountId, relationshipTypesNamed(raw));
+    const ends = new Map<string, ReturnType<RelationshipResolver> & object>();
+    for (const type of types) {
+      const sides = (['source', 'target'] as const).filter((side) => (side === 'source' ? type.sourceEntityId : type.targetEntityId) === entityId);
+      if (sides.length === 0) continue;
+      const otherEntityId = sides[0] === 'source' ? type.targetEntityId : type.sourceEntityId;
+      if (lock && otherEntityId !== entityId) await this.entities.lockForRecordWrite(accountId, otherEntityId);
+      ends.set(type.relationshipTypeId, { sides: [...sides], otherEntityId, resolve: fieldResolver(await this.properties.forEntity(accountId, otherEntityId)) });
+    }
+    return (relationshipTypeId) => ends.get(relationshipTypeId);
   }
 }

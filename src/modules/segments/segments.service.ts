@@ -8,7 +8,9 @@ import { generateId } from '../../common/ids/ids';
 import { AccountScopedRepository, InjectScopedRepository } from '../../common/persistence/account-scoped.repository';
 import { QuotaService, registerUsageCount } from '../../common/quota/quota.service';
 import { EntitiesService } from '../entities/entities.service';
+import { PropertiesService } from '../properties/properties.service';
 import { RecordsService } from '../records/records.service';
+import { RelationshipTypesService } from '../relationship-types/relationship-types.service';
 import { SearchService } from '../search/search.service';
 import { CreateSegmentDto, ListSegmentsQueryDto, SegmentCountResponse, SegmentResponse, UpdateSegmentDto } from './dto/segment.dto';
 import { SegmentEntity } from './segment.entity';
@@ -29,16 +31,40 @@ export class SegmentsService implements OnModuleInit {
     private readonly entities: EntitiesService,
     private readonly records: RecordsService,
     private readonly searches: SearchService,
+    private readonly properties: PropertiesService,
+    private readonly relationshipTypes: RelationshipTypesService,
     private readonly quota: QuotaService,
   ) {}
 
   onModuleInit(): void {
     this.searches.useSegments(async (accountId, segmentId) => (await this.segments.findOne(accountId, { segmentId })) ?? undefined);
+    // What a segment names cannot go while it does (SPEC §9): each check runs in the removal's transaction.
+    this.properties.onRemoval((accountId, _entityId, propertyId) =>
+      this.refuseIfUsed(accountId, '$.** ? (@.field == $field)', { field: `data.${propertyId}` }, '속성'),
+    );
+    this.properties.onOptionRemoval((accountId, propertyId, values) =>
+      this.refuseIfUsed(accountId, '$.** ? (@.field == $field && @.value == $values[*])', { field: `data.${propertyId}`, values }, '옵션 값'),
+    );
+    this.relationshipTypes.onRemoval((accountId, relationshipTypeId) =>
+      this.refuseIfUsed(accountId, '$.** ? (@.relationshipTypeId == $type)', { type: relationshipTypeId }, '관계 유형'),
+    );
   }
 
-  async create(accountId: string, memberId: string, dto: CreateSegmentDto): Promise<SegmentResponse> {
-    await this.entities.assertExist(accountId, [dto.entityId]);
-    await this.searches.checkConditionGroup(accountId, dto.entityId, dto.conditionGroup);
+  /** 409 naming the account's segments whose conditions match the JSON path (the names of the first 10). */
+  private async refuseIfUsed(accountId: string, path: string, vars: object, what: string): Promise<void> {
+    const used: { name: string }[] = await this.segments.unscoped.query(
+      `SELECT name FROM segments WHERE account_id = $1 AND jsonb_path_exists(condition_group, $2::jsonpath, $3::jsonb) ORDER BY name LIMIT 10`,
+      [accountId, path, JSON.stringify(vars)],
+    );
+    if (used.length > 0) throw errors.conflict(`세그먼트가 사용 중인 ${what}은(는) 삭제할 수 없습니다: ${used.map((u) => u.name).join(', ')}`);
+  }
+
+  create(accountId: string, memberId: string, dto: CreateSegmentDto): Promise<SegmentResponse> {
+    return this.txHost.withTransaction(() => this.insert(accountId, memberId, dto));
+  }
+
+  private async insert(accountId: string, memberId: string, dto: CreateSegmentDto): Promise<SegmentResponse> {
+    await this.searches.checkSegmentConditions(accountId, dto.entityId, dto.conditionGroup);
     const segmentId = generateId('segment');
     await this.segments.insert(accountId, {
       segmentId,
@@ -72,7 +98,7 @@ export class SegmentsService implements OnModuleInit {
   update(accountId: string, segmentId: string, dto: UpdateSegmentDto): Promise<SegmentResponse> {
     return this.txHost.withTransaction(async () => {
       const segment = await this.load(accountId, segmentId);
-      if (dto.conditionGroup !== undefined) await this.searches.checkConditionGroup(accountId, segment.entityId, dto.conditionGroup);
+      if (dto.conditionGroup !== undefined) await this.searches.checkSegmentConditions(accountId, segment.entityId, dto.conditionGroup);
       const patch = givenFields(dto);
       if (Object.keys(patch).length > 0) await this.segments.update(accountId, { segmentId }, patch);
       return this.get(accountId, segmentId);
