@@ -141,6 +141,14 @@ describe('Segments (SPEC §9)', () => {
     expectError(await stranger.as.VIEWER.get(`${PATH}/${segment.segmentId}/count`), 404, 'NotFound');
     expectError(await stranger.as.MEMBER.patch(`${PATH}/${segment.segmentId}`, { name: 'x' }), 404, 'NotFound');
     expectError(await stranger.as.MEMBER.delete(`${PATH}/${segment.segmentId}`), 404, 'NotFound');
+    // Named in another account's query or bulk, it is as unknown as an ID that exists nowhere.
+    const theirs = (await stranger.as.OWNER.post('/crm-core/v1/entities', { name: 'Contact', slug: 'contact' }).expect(201)).body.entityId;
+    expectError(await stranger.as.VIEWER.get(`${RECORDS}?entityId=${theirs}&segmentId=${segment.segmentId}`), 404, 'NotFound');
+    const company = (await stranger.as.OWNER.post('/crm-core/v1/entities', { name: 'Company', slug: 'company' }).expect(201)).body.entityId;
+    const type = (await stranger.as.OWNER.post('/crm-core/v1/relationships/types', { name: 'works at', sourceEntityId: theirs, targetEntityId: company }).expect(201)).body.relationshipTypeId;
+    const acme = (await stranger.as.MEMBER.post(RECORDS, { entityId: company, name: 'Acme' }).expect(201)).body.recordId;
+    const bulk = { relationshipTypeId: type, sourceEntityId: theirs, sourceFilter: { segmentId: segment.segmentId }, targetEntityId: company, targetRecordIds: [acme] };
+    expectError(await stranger.as.MEMBER.post('/crm-core/v1/relationships/bulk', bulk), 404, 'NotFound');
   });
 
   it('an entity with segments cannot be deleted (409) until they go', async () => {

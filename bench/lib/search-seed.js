@@ -77,6 +77,54 @@ async function seedSearchRecords(pool, accountId, { entityId, p }, n, prefix) {
   await pool.query('ANALYZE record_values');
 }
 
+/**
+ * Issue 14's segment page: companies (one per 1,000 contacts, a fifth of them named `Seoul …`), a
+ * `works at` type, every contact linked to one company, and a segment of the VIP contacts (20%)
+ * who work at a Seoul company (20%).
+ */
+async function seedSegment(pool, post, accountId, { entityId, p }, n, prefix) {
+  const company = await post('/crm-core/v1/entities', { name: `company ${prefix}`, slug: `company-${prefix}` });
+  const type = await post('/crm-core/v1/relationships/types', { name: 'works at', sourceEntityId: entityId, targetEntityId: company.entityId, cardinality: 'MANY_TO_ONE' });
+  const companies = Math.max(10, n / 1000);
+  await pool.query(
+    `INSERT INTO records (account_id, record_id, entity_id, name)
+     SELECT $1, 'CRMRC1' || lpad(($3::bigint * 10000000 + i)::text, 15, '0') || upper(substr(md5('company' || $3 || ':' || i), 1, 11)), $2,
+            CASE WHEN i % 5 = 0 THEN 'Seoul ' ELSE 'Busan ' END || i
+       FROM generate_series(1, $4::int) AS i`,
+    [accountId, company.entityId, prefix + 10, companies],
+  );
+  // Contact i works at company (i / 5) % companies (independent of the grade, which follows i % 5), in chunks like the contacts.
+  for (let from = 1; from <= n; from += CHUNK) {
+    await pool.query(
+      `INSERT INTO relationships (account_id, relationship_id, relationship_type_id, source_entity_id, source_record_id, target_entity_id, target_record_id, source_exclusive, target_exclusive)
+       SELECT $1, 'CRMRL1' || lpad(($3::bigint * 10000000 + i)::text, 15, '0') || upper(substr(md5('rel' || $3 || ':' || i), 1, 11)), $2, $4, c.record_id, $5, co.record_id, true, false
+         FROM generate_series($6::int, $7::int) AS i
+         JOIN records c ON c.account_id = $1 AND c.record_id = 'CRMRC1' || lpad(($8::bigint * 10000000 + i)::text, 15, '0') || upper(substr(md5($8 || ':' || i), 1, 11))
+         JOIN records co ON co.account_id = $1 AND co.record_id = 'CRMRC1' || lpad(($3::bigint * 10000000 + 1 + (i / 5) % $9::int)::text, 15, '0') || upper(substr(md5('company' || $3 || ':' || (1 + (i / 5) % $9::int)), 1, 11))`,
+      [accountId, type.relationshipTypeId, prefix + 10, entityId, company.entityId, from, Math.min(n, from + CHUNK - 1), prefix, companies],
+    );
+  }
+  await pool.query('ANALYZE records');
+  await pool.query('ANALYZE relationships');
+  const segment = await post('/crm-core/v1/segments', {
+    entityId,
+    name: 'VIP at a Seoul company',
+    conditionGroup: {
+      operator: 'AND',
+      conditions: [
+        { field: `data.${p.grade}`, operator: 'eq', value: 'vip' },
+        {
+          field: 'relationship',
+          relationshipTypeId: type.relationshipTypeId,
+          operator: 'exists',
+          conditionGroup: { operator: 'AND', conditions: [{ field: 'name', operator: 'startsWith', value: 'Seoul' }] },
+        },
+      ],
+    },
+  });
+  return segment.segmentId;
+}
+
 /** The seven shapes of the issue, as advanced-search bodies (limit 50) over an entity made by createSearchEntity. */
 function searchShapes({ entityId, p }) {
   const group = (...conditions) => ({ operator: 'AND', conditions });
@@ -101,12 +149,20 @@ function searchShapes({ entityId, p }) {
  */
 async function searchPlan(pool, accountId, { entityId }, body) {
   const { prepareSearch } = require('../../dist/src/modules/search/search.service');
+  const { fieldResolver } = require('../../dist/src/modules/search/conditions');
   const repository = require('../../dist/src/modules/records/records.repository');
-  const properties = await pool.query(
-    `SELECT property_id AS "propertyId", field_type AS "fieldType", options FROM properties WHERE account_id = $1 AND entity_id = $2`,
-    [accountId, entityId],
-  );
-  const search = prepareSearch(properties.rows, { isDeleted: false, ...body }, repository.SEARCH_PARAMS_BEFORE, repository.SEARCH_ENTITY_PARAM);
+  const propertiesOf = async (entity) =>
+    (await pool.query(`SELECT property_id AS "propertyId", field_type AS "fieldType", options FROM properties WHERE account_id = $1 AND entity_id = $2`, [accountId, entity])).rows;
+  let segment;
+  if (body.segmentId) {
+    // The segment as SearchService resolves it: its conditions, and its relationship types' other sides.
+    const [stored] = (await pool.query(`SELECT condition_group FROM segments WHERE account_id = $1 AND segment_id = $2`, [accountId, body.segmentId])).rows;
+    const types = (await pool.query(`SELECT relationship_type_id, target_entity_id FROM relationship_types WHERE account_id = $1 AND source_entity_id = $2`, [accountId, entityId])).rows;
+    const ends = new Map();
+    for (const t of types) ends.set(t.relationship_type_id, { sides: ['source'], otherEntityId: t.target_entity_id, resolve: fieldResolver(await propertiesOf(t.target_entity_id)) });
+    segment = { entityId, conditionGroup: stored.condition_group, relationships: (id) => ends.get(id) };
+  }
+  const search = prepareSearch(await propertiesOf(entityId), { isDeleted: false, ...body }, repository.SEARCH_PARAMS_BEFORE, repository.SEARCH_ENTITY_PARAM, segment);
   const explain = async ([sql, params]) => (await pool.query(`EXPLAIN (ANALYZE, COSTS OFF) ${sql}`, params)).rows.map((r) => r['QUERY PLAN']).join('\n');
   const plans = [];
   if (search.walk) {
@@ -118,4 +174,4 @@ async function searchPlan(pool, accountId, { entityId }, body) {
   return plans.join('\n');
 }
 
-module.exports = { PROPERTIES, createSearchEntity, seedSearchRecords, searchShapes, searchPlan };
+module.exports = { PROPERTIES, createSearchEntity, seedSearchRecords, seedSegment, searchShapes, searchPlan };

@@ -66,6 +66,15 @@ export class RecordsRepository {
   }
 
 
+  /** The IDs of up to `limit` records matching a search prepared with SEARCH_PARAMS_BEFORE, in no order. */
+  async matchingIds(accountId: string, entityId: string, search: CompiledSearch, limit: number): Promise<string[]> {
+    const rows: { record_id: string }[] = await this.txHost.tx.query(
+      `SELECT r.record_id FROM records r ${search.join} WHERE ${SCOPE} AND ${search.where} LIMIT $4`,
+      [accountId, entityId, false, limit, ...search.params],
+    );
+    return rows.map((r) => r.record_id);
+  }
+
   /** How many of the entity's records (out of the trash, or in it) match a search prepared with COUNT_PARAMS_BEFORE. */
   async count(accountId: string, entityId: string, isDeleted: boolean, search: CompiledSearch): Promise<number> {
     const [{ count }] = await this.txHost.tx.query(

@@ -122,6 +122,21 @@ export class RecordsService implements OnModuleInit {
     return boundedPage(rows, query.limit, (row) => RecordResponse.from(recordOfRow(row)), search.cursorOf);
   }
 
+  /**
+   * The IDs of the entity's records out of the trash that match now (SPEC §10's `sourceFilter`);
+   * more than `max` is a 400 giving their number.
+   */
+  async matchingIds(accountId: string, query: Omit<SearchQuery, 'isDeleted' | 'sortFields' | 'startKey'>, max: number, label: string): Promise<string[]> {
+    await this.entities.assertExist(accountId, [query.entityId]);
+    const search = await this.searches.prepare(accountId, { ...query, isDeleted: false }, SEARCH_PARAMS_BEFORE, SEARCH_ENTITY_PARAM);
+    const ids = await this.repository.matchingIds(accountId, query.entityId, search, max + 1);
+    if (ids.length > max) {
+      const count = await this.count(accountId, { ...query, isDeleted: false });
+      throw errors.validation(`${label}: 조건에 맞는 레코드가 ${count}개입니다. 최대 ${max}개까지 한 번에 연결할 수 있습니다.`);
+    }
+    return ids;
+  }
+
   /** How many of the entity's records match a search (SPEC §9's count of a segment). */
   async count(accountId: string, query: SearchQuery): Promise<number> {
     await this.entities.assertExist(accountId, [query.entityId]);

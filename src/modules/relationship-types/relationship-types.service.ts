@@ -59,14 +59,14 @@ export class RelationshipTypesService {
   }
 
   /**
-   * The account's types among these IDs, each held FOR KEY SHARE until the caller's transaction
-   * ends, so that none of them can be deleted while the caller stores a reference to it.
+   * The account's types among these IDs; with `lock`, each held FOR KEY SHARE until the caller's
+   * transaction ends, so that none of them can be deleted while the caller stores a reference to it.
    */
-  async lockForUse(accountId: string, relationshipTypeIds: string[]): Promise<RelationshipTypeEntity[]> {
+  async findForUse(accountId: string, relationshipTypeIds: string[], { lock }: { lock: boolean }): Promise<RelationshipTypeEntity[]> {
     if (relationshipTypeIds.length === 0) return [];
     const rows: { relationship_type_id: string; source_entity_id: string; target_entity_id: string }[] = await this.types.unscoped.query(
       `SELECT relationship_type_id, source_entity_id, target_entity_id FROM relationship_types
-        WHERE account_id = $1 AND relationship_type_id = ANY ($2) ORDER BY relationship_type_id FOR KEY SHARE`,
+        WHERE account_id = $1 AND relationship_type_id = ANY ($2) ORDER BY relationship_type_id ${lock ? 'FOR KEY SHARE' : ''}`,
       [accountId, [...new Set(relationshipTypeIds)]],
     );
     return rows.map((r) => ({ relationshipTypeId: r.relationship_type_id, sourceEntityId: r.source_entity_id, targetEntityId: r.target_entity_id }) as RelationshipTypeEntity);

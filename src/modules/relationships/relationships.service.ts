@@ -37,6 +37,9 @@ const NO_DIRECTION = '요청한 엔티티가 관계 유형의 정의와 어느 �
 const LIST_ORDER_TAG = 'relationshipId:ASC';
 /** GET /relationships/type/:id answers a plain array, as SOLAPI does; this many at most. */
 const BY_TYPE_MAX = 500;
+/** How many sources a `sourceFilter` may match (SPEC §10). */
+export const SOURCE_FILTER_MAX = 5000;
+
 /**
  * What one bulk request may write as metadata: its JSON bytes times the pairs it names. Each pair
  * stores its own copy, so without it 16 KiB on 10,000 pairs would write about 160 MiB (issue 12 §2).
@@ -98,6 +101,17 @@ export class RelationshipsService implements OnModuleInit {
     return RelationshipResponse.from(result.created);
   }
 
+  /** The request's source records: listed, or the records of the source entity that match `sourceFilter` now. */
+  private async sourcesOf(accountId: string, dto: BulkCreateRelationshipsDto): Promise<string[]> {
+    if ((dto.sourceRecordIds === undefined) === (dto.sourceFilter === undefined)) {
+      throw errors.validation('sourceRecordIds와 sourceFilter 중 하나만 보내야 합니다.');
+    }
+    if (dto.sourceRecordIds) return dto.sourceRecordIds;
+    const { keyword, filters, conditionGroup, segmentId } = dto.sourceFilter!;
+    // None matching is an answer (nothing created), not a fault.
+    return this.records.matchingIds(accountId, { entityId: dto.sourceEntityId, keyword, filters, conditionGroup, segmentId, pathPrefix: 'sourceFilter.' }, SOURCE_FILTER_MAX, 'sourceFilter');
+  }
+
   /**
    * Every source paired with every target, in a handful of statements whatever the size. Existing
    * pairs and self-links are skipped and counted; a cardinality conflict fails the whole request.
@@ -106,9 +120,10 @@ export class RelationshipsService implements OnModuleInit {
     const type = await this.types.load(accountId, dto.relationshipTypeId);
     // The record lists are normalized as a whole: placeholders stand for them.
     const ends = normalizedOrRefused(type, { sourceEntityId: dto.sourceEntityId, sourceRecordId: 'source', targetEntityId: dto.targetEntityId, targetRecordId: 'target' });
+    const given = await this.sourcesOf(accountId, dto);
     const swapped = ends.sourceRecordId === 'target';
-    const sources = [...new Set(swapped ? dto.targetRecordIds : dto.sourceRecordIds)];
-    const targets = [...new Set(swapped ? dto.sourceRecordIds : dto.targetRecordIds)];
+    const sources = [...new Set(swapped ? dto.targetRecordIds : given)];
+    const targets = [...new Set(swapped ? given : dto.targetRecordIds)];
     if (sources.length * targets.length > BULK_MAX_PAIRS) {
       throw errors.validation(`원본과 대상의 조합은 최대 ${BULK_MAX_PAIRS}개입니다. (요청: ${sources.length * targets.length}개)`);
     }

@@ -19,6 +19,8 @@ export interface SearchQuery {
   filters?: unknown;
   /** A segment of the entity (SPEC §9), whose conditions are ANDed with the others. */
   segmentId?: string;
+  /** Where the query sits in the request body, for the JSON paths of its faults (`sourceFilter.`). */
+  pathPrefix?: string;
   sortFields?: unknown;
   startKey?: string;
 }
@@ -83,8 +85,8 @@ export function prepareSearch(
   const resolve = fieldResolver(properties);
   const groups: ConditionGroup[] = [];
   if (segment) groups.push(parseConditionGroup(segment.conditionGroup, resolve, 'segment.conditionGroup', segment.relationships));
-  if (query.conditionGroup !== undefined && query.conditionGroup !== null) groups.push(parseConditionGroup(query.conditionGroup, resolve));
-  if (query.filters !== undefined && query.filters !== null) groups.push(parseFilters(query.filters, resolve));
+  if (query.conditionGroup !== undefined && query.conditionGroup !== null) groups.push(parseConditionGroup(query.conditionGroup, resolve, `${query.pathPrefix ?? ''}conditionGroup`));
+  if (query.filters !== undefined && query.filters !== null) groups.push(parseFilters(query.filters, resolve, `${query.pathPrefix ?? ''}filters`));
   const root = groups.length > 0 ? combine(groups) : { type: 'group' as const, operator: 'AND' as const, conditions: [] };
   // An empty list is the default order, as an absent one.
   const asked = Array.isArray(query.sortFields) && query.sortFields.length === 0 ? undefined : query.sortFields;
@@ -157,7 +159,7 @@ export class SearchService {
 
   /** The relationship types a raw group names that touch the entity: the side the entity is on, and the other entity's fields. */
   private async relationshipsOf(accountId: string, entityId: string, raw: unknown, { lock }: { lock: boolean }): Promise<RelationshipResolver> {
-    const types = await this.relationshipTypes.lockForUse(accountId, relationshipTypesNamed(raw));
+    const types = await this.relationshipTypes.findForUse(accountId, relationshipTypesNamed(raw), { lock });
     const ends = new Map<string, ReturnType<RelationshipResolver> & object>();
     for (const type of types) {
       const sides = (['source', 'target'] as const).filter((side) => (side === 'source' ? type.sourceEntityId : type.targetEntityId) === entityId);

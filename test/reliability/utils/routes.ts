@@ -141,6 +141,9 @@ const BODY_OVERRIDES: Partial<Record<string, (derived: Json, f: Fixture, n: numb
   'PATCH /records/{recordId}': (body, f) => ({ ...body, data: f.sampleData }),
   // Options are allowed on choice properties only, and the fixture's property is TEXT.
   'PATCH /properties/{propertyId}': ({ options: _options, ...body }) => body,
+  // The listed form of a bulk's sources: `sourceFilter` is its other form (exactly one of the two),
+  // whose segment of another account test/segments.e2e-spec.ts refuses with a 404.
+  'POST /relationships/bulk': ({ sourceFilter: _sourceFilter, ...body }) => body,
   // r1 → r2 is the fixture's relationship already: a new one links r1 to the spare r4.
   'POST /relationships': (body, f) => ({ ...body, targetRecordId: f.recordId4 }),
   // Conditions on the fixture's own properties, so that hostile values meet the property checks.

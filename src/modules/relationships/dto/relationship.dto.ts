@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsObject, IsOptional } from 'class-validator';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsObject, IsOptional, IsString, Length, ValidateNested } from 'class-validator';
 import { MaxJsonSize } from '../../../common/http/max-json-size.decorator';
 import { PageQueryDto } from '../../../common/http/pagination';
 import { IsCrmId } from '../../../common/ids/is-crm-id.decorator';
@@ -54,6 +55,25 @@ export class UpdateRelationshipDto {
   metadata: Record<string, any>;
 }
 
+/** The sources of a bulk given as a question (SPEC §10): the source entity's records that match it now, out of the trash. */
+export class SourceFilterDto {
+  @ApiPropertyOptional({ minLength: 1, maxLength: 100, description: 'Part of the name, any case.', example: '김' })
+  @IsOptional() @IsString() @Length(1, 100)
+  keyword?: string;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'The short form of docs/search.md: `{ "<field>": value | { op, value } }`, ANDed.', example: { name: { op: 'startsWith', value: '김' } } })
+  @IsOptional() @IsObject()
+  filters?: object;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'A condition group of docs/search.md.', example: { operator: 'AND', conditions: [{ field: 'tags', operator: 'containsAny', value: ['vip'] }] } })
+  @IsOptional() @IsObject()
+  conditionGroup?: object;
+
+  @ApiIdProperty('segment', 'A segment of the source entity.', { required: false })
+  @IsOptional() @IsCrmId('segment')
+  segmentId?: string;
+}
+
 export class BulkCreateRelationshipsDto {
   @ApiIdProperty('relationshipType', 'The relationship type that links every pair.')
   @IsCrmId('relationshipType')
@@ -63,9 +83,18 @@ export class BulkCreateRelationshipsDto {
   @IsCrmId('entity')
   sourceEntityId: string;
 
-  @ApiIdProperty('record', 'Records of `sourceEntityId`, each paired with every target; repeated IDs count once.', { isArray: true, minItems: 1, maxItems: BULK_MAX_PAIRS })
-  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(BULK_MAX_PAIRS) @IsCrmId('record', { each: true })
-  sourceRecordIds: string[];
+  @ApiIdProperty('record', 'Records of `sourceEntityId`, each paired with every target; repeated IDs count once. Exactly one of this and `sourceFilter`.', {
+    isArray: true,
+    minItems: 1,
+    maxItems: BULK_MAX_PAIRS,
+    required: false,
+  })
+  @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(BULK_MAX_PAIRS) @IsCrmId('record', { each: true })
+  sourceRecordIds?: string[];
+
+  @ApiPropertyOptional({ type: SourceFilterDto, description: 'The sources as a question: the source entity’s records that match it now, out of the trash (at most 5,000). Exactly one of this and `sourceRecordIds`.' })
+  @IsOptional() @ValidateNested() @Type(() => SourceFilterDto)
+  sourceFilter?: SourceFilterDto;
 
   @ApiIdProperty('entity', 'The target records’ entity: the other side of the type.')
   @IsCrmId('entity')
