@@ -106,6 +106,16 @@ export function prepareSearch(
   };
 }
 
+/** Fields that resolve without the entity's properties (tags: to be refused as a sort field). */
+const SYSTEM_SORT_FIELDS = { name: true, dateCreated: true, dateUpdated: true, tags: true };
+
+/** Whether parsing the query may resolve a property: it has conditions, a segment, or a sort field other than a system one. */
+function namesProperties(query: SearchQuery): boolean {
+  const sortsByProperty = Array.isArray(query.sortFields) && query.sortFields.some((f) => typeof f !== 'string' || !Object.hasOwn(SYSTEM_SORT_FIELDS, f.replace(/^-/, '')));
+  return query.conditionGroup != null || query.filters != null || query.segmentId !== undefined || sortsByProperty;
+}
+
+
 /** A saved condition group of an entity (a segment's). */
 export interface SavedConditions {
   entityId: string;
@@ -135,7 +145,9 @@ export class SearchService {
   /** prepareSearch with the entity's properties and the query's segment as they are now. */
   async prepare(accountId: string, query: SearchQuery, offset: number, entityParam: string): Promise<PreparedSearch> {
     const segment = query.segmentId === undefined ? undefined : await this.segmentOf(accountId, query.entityId, query.segmentId);
-    return prepareSearch(await this.properties.forEntity(accountId, query.entityId), query, offset, entityParam, segment);
+    // A plain list (GET /records by name or date) names no property: no need to read them.
+    const properties = namesProperties(query) ? await this.properties.forEntity(accountId, query.entityId) : [];
+    return prepareSearch(properties, query, offset, entityParam, segment);
   }
 
   /**

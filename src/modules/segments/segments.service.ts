@@ -60,24 +60,22 @@ export class SegmentsService implements OnModuleInit {
   }
 
   create(accountId: string, memberId: string, dto: CreateSegmentDto): Promise<SegmentResponse> {
-    return this.txHost.withTransaction(() => this.insert(accountId, memberId, dto));
-  }
-
-  private async insert(accountId: string, memberId: string, dto: CreateSegmentDto): Promise<SegmentResponse> {
-    await this.searches.checkSegmentConditions(accountId, dto.entityId, dto.conditionGroup);
-    const segmentId = generateId('segment');
-    await this.segments.insert(accountId, {
-      segmentId,
-      entityId: dto.entityId,
-      name: dto.name,
-      description: dto.description ?? null,
-      color: dto.color ?? null,
-      conditionGroup: dto.conditionGroup,
-      isActive: dto.isActive ?? true,
-      priority: dto.priority ?? 0,
-      createdBy: memberId,
+    return this.txHost.withTransaction(async () => {
+      await this.searches.checkSegmentConditions(accountId, dto.entityId, dto.conditionGroup);
+      const segmentId = generateId('segment');
+      await this.segments.insert(accountId, {
+        segmentId,
+        entityId: dto.entityId,
+        name: dto.name,
+        description: dto.description ?? null,
+        color: dto.color ?? null,
+        conditionGroup: dto.conditionGroup,
+        isActive: dto.isActive ?? true,
+        priority: dto.priority ?? 0,
+        createdBy: memberId,
+      });
+      return this.get(accountId, segmentId);
     });
-    return this.get(accountId, segmentId);
   }
 
   /** The entity's segments by priority, then age: a plain array of at most SEGMENT_LIST_MAX. */
