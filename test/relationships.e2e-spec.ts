@@ -525,6 +525,282 @@ describe('Relationships (SPEC §5, §6)', () => {
     });
   });
 
+  describe('POST /relationships/bulk-match (SPEC §10)', () => {
+    const MATCH = `${PATH}/bulk-match`;
+    const property = async (entityId: string, name: string, fieldType: string, extra: object = {}) =>
+      (await account.as.OWNER.post('/crm-core/v1/properties', { entityId, name, fieldType, ...extra }).expect(201)).body.propertyId as string;
+    const withData = async (entityId: string, name: string, data: object, who = account) =>
+      (await who.as.MEMBER.post('/crm-core/v1/records', { entityId, name, data }).expect(201)).body.recordId as string;
+    /** Every stored pair of the type, as `source>target`, sorted. */
+    const pairsOf = async (relationshipTypeId = worksAt): Promise<string[]> =>
+      (await t.app.get(DataSource).query(
+        `SELECT source_record_id || '>' || target_record_id AS pair FROM relationships WHERE account_id = $1 AND relationship_type_id = $2 ORDER BY 1`,
+        [account.accountId, relationshipTypeId],
+      )).map((r: { pair: string }) => r.pair);
+    const pair = (source: string, target: string) => `${source}>${target}`;
+    const backdate = (recordId: string, iso: string) =>
+      t.app.get(DataSource).query('UPDATE records SET date_created = $3 WHERE account_id = $1 AND record_id = $2', [account.accountId, recordId, iso]);
+
+    it('links each source to the target whose value equals its own: trimmed, NFC, any case; phones by digits; an empty value never matches', async () => {
+      const companyNo = await property(contact, 'company number', 'TEXT');
+      const businessNo = await property(company, 'business number', 'TEXT');
+      const mobile = await property(contact, 'mobile', 'PHONE');
+      const mainPhone = await property(company, 'main phone', 'TEXT');
+      const acme = await withData(company, 'Acme', { [businessNo]: '  Café-77 ', [mainPhone]: '02-555-0100' });
+      const globex = await withData(company, 'Globex', { [businessNo]: 'G-1', [mainPhone]: '' });
+      await withData(company, 'Blank', { [businessNo]: '   ' });
+      const kim = await withData(contact, 'Kim', { [companyNo]: 'cafe\u0301-77', [mobile]: '0255501 00' });
+      const lee = await withData(contact, 'Lee', { [companyNo]: '\u3000g-1\t', [mobile]: '010' });
+      const park = await withData(contact, 'Park', { [companyNo]: ' ' });
+      const choi = await withData(contact, 'Choi', {});
+
+      const res = await account.as.MEMBER.post(MATCH, {
+        relationshipTypeId: worksAt, sourceEntityId: contact, targetEntityId: company,
+        sourceRecordIds: [kim, lee, park, choi, kim], criteria: [{ myField: `data.${companyNo}`, counterField: `data.${businessNo}` }],
+        metadata: { via: 'match' },
+      }).expect(201);
+      expect(res.body).toMatchObject({ matched: 2, unmatched: 2, created: 2, skipped: 0 });
+      expect(res.body.relationshipIds).toEqual([...res.body.relationshipIds].sort());
+      expect(await pairsOf()).toEqual([pair(kim, acme), pair(lee, globex)].sort());
+      const stored = await account.as.VIEWER.get(`${PATH}/${res.body.relationshipIds[0]}`).expect(200);
+      expect(stored.body.metadata).toEqual({ via: 'match' });
+
+      // Two criteria must both hold: a PHONE on one side compares digits on both; Lee's empty phone never matches Globex's empty one.
+      const calls = await type({ name: 'calls', sourceEntityId: contact, targetEntityId: company });
+      const both = await account.as.MEMBER.post(MATCH, {
+        relationshipTypeId: calls, sourceEntityId: contact, targetEntityId: company, sourceRecordIds: [kim, lee],
+        criteria: [{ myField: `data.${companyNo}`, counterField: `data.${businessNo}` }, { myField: `data.${mobile}`, counterField: `data.${mainPhone}` }],
+      }).expect(201);
+      expect(both.body).toMatchObject({ matched: 1, unmatched: 1, created: 1 });
+      expect(await pairsOf(calls)).toEqual([pair(kim, acme)]);
+
+      // Names match names, and properties, the same way.
+      const named = await type({ name: 'named', sourceEntityId: contact, targetEntityId: company });
+      const acmeContact = await withData(contact, ' ACME ', {});
+      const byName = await account.as.MEMBER.post(MATCH, {
+        relationshipTypeId: named, sourceEntityId: contact, targetEntityId: company, sourceRecordIds: [acmeContact, kim], criteria: [{ myField: 'name', counterField: 'name' }],
+      }).expect(201);
+      expect(byName.body).toMatchObject({ matched: 1, unmatched: 1, created: 1 });
+      expect(await pairsOf(named)).toEqual([pair(acmeContact, acme)]);
+    });
+
+    it('EMAIL without case, a NUMBER equals the text that spells it, a DROPDOWN’s option value compares without case', async () => {
+      const email = await property(contact, 'email', 'EMAIL');
+      const billing = await property(company, 'billing email', 'EMAIL');
+      const score = await property(contact, 'score', 'NUMBER');
+      const code = await property(company, 'code', 'TEXT');
+      const grade = await property(contact, 'grade', 'DROPDOWN', { options: [{ label: 'VIP', value: 'VIP', priority: 1 }] });
+      const tier = await property(company, 'tier', 'TEXT');
+      const acme = await withData(company, 'Acme', { [billing]: 'Billing@Acme.com', [code]: '1.5', [tier]: 'vip' });
+      const kim = await withData(contact, 'Kim', { [email]: 'billing@acme.COM', [score]: 1.5, [grade]: 'VIP' });
+      const res = await account.as.MEMBER.post(MATCH, {
+        relationshipTypeId: worksAt, sourceEntityId: contact, targetEntityId: company, sourceRecordIds: [kim],
+        criteria: [
+          { myField: `data.${email}`, counterField: `data.${billing}` },
+          { myField: `data.${score}`, counterField: `data.${code}` },
+          { myField: `data.${grade}`, counterField: `data.${tier}` },
+        ],
+      }).expect(201);
+      expect(res.body).toMatchObject({ matched: 1, created: 1 });
+      expect(await pairsOf()).toEqual([pair(kim, acme)]);
+    });
+
+    it('FIRST takes the oldest match, then the lowest ID, whatever is created meanwhile; ALL takes every match', async () => {
+      const key = await property(contact, 'key', 'TEXT');
+      const counter = await property(company, 'key', 'TEXT');
+      const [old, sameTimeA, sameTimeB] = [await withData(company, 'old', { [counter]: 'k' }), await withData(company, 'twin a', { [counter]: 'k' }), await withData(company, 'twin b', { [counter]: 'k' })];
+      const newest = await withData(company, 'new', { [counter]: 'K' });
+      await backdate(old, '2020-01-01T00:00:00.000Z');
+      await backdate(sameTimeA, '2021-01-01T00:00:00.000Z');
+      await backdate(sameTimeB, '2021-01-01T00:00:00.000Z');
+      const sources = await Promise.all(Array.from({ length: 6 }, (_, i) => withData(contact, `s${i}`, { [key]: 'k' })));
+      const body = (relationshipTypeId: string, matchMode?: string) => ({
+        relationshipTypeId, sourceEntityId: contact, targetEntityId: company, sourceRecordIds: sources, criteria: [{ myField: `data.${key}`, counterField: `data.${counter}` }], matchMode,
+      });
+      // Matching targets keep being created on both instances while FIRST runs: each source still links to the oldest.
+      let creating = true;
+      const creators = [t, second].map(async (instance) => {
+        for (let n = 0; creating && n < 200; n++) {
+          await signed(instance.app.getHttpServer(), account.keys.MEMBER).post('/crm-core/v1/records', { entityId: company, name: 'fresh', data: { [counter]: 'k' } }).expect(201);
+        }
+      });
+      const firsts = [];
+      for (let i = 0; i < 3; i++) {
+        const first = await type({ name: `first ${i}`, sourceEntityId: contact, targetEntityId: company });
+        firsts.push(await account.as.MEMBER.post(MATCH, body(first, i === 0 ? undefined : 'FIRST')).expect(201));
+        expect(await pairsOf(first)).toEqual(sources.map((s) => pair(s, old)).sort());
+      }
+      creating = false;
+      await Promise.all(creators);
+      for (const res of firsts) expect(res.body).toMatchObject({ matched: 6, unmatched: 0, created: 6, skipped: 0 });
+
+      // Without the oldest, the tie on dateCreated goes to the lower ID.
+      await account.as.MEMBER.delete(`/crm-core/v1/records/${old}`).expect(200);
+      const tie = await type({ name: 'tie', sourceEntityId: contact, targetEntityId: company });
+      await account.as.MEMBER.post(MATCH, body(tie)).expect(201);
+      expect(await pairsOf(tie)).toEqual(sources.map((s) => pair(s, [sameTimeA, sameTimeB].sort()[0])).sort());
+
+      const [{ targets }] = await t.app.get(DataSource).query(
+        'SELECT count(*)::int AS targets FROM records WHERE account_id = $1 AND entity_id = $2 AND NOT is_deleted',
+        [account.accountId, company],
+      );
+      const all = await type({ name: 'all', sourceEntityId: contact, targetEntityId: company });
+      const everyMatch = await account.as.MEMBER.post(MATCH, body(all, 'ALL')).expect(201);
+      expect(everyMatch.body).toMatchObject({ matched: 6, unmatched: 0, created: 6 * targets, skipped: 0 });
+      expect(await pairsOf(all)).not.toContain(pair(sources[0], old));
+      expect(await pairsOf(all)).toContain(pair(sources[0], newest));
+    });
+
+    it('ALL over 10,000 pairs is a 400 and creates nothing; at 10,000 it creates them', async () => {
+      const key = await property(contact, 'key', 'TEXT');
+      const counter = await property(company, 'key', 'TEXT');
+      const sources = await bulkRecords(contact, 101, 's', { [key]: 'same' });
+      await bulkRecords(company, 100, 't', { [counter]: 'SAME' });
+      const body = { relationshipTypeId: worksAt, sourceEntityId: contact, targetEntityId: company, criteria: [{ myField: `data.${key}`, counterField: `data.${counter}` }], matchMode: 'ALL' };
+      const tooMany = await account.as.MEMBER.post(MATCH, { ...body, sourceRecordIds: sources });
+      expectError(tooMany, 400, 'ValidationError');
+      expect(tooMany.body.errorMessage).toContain('10000');
+      expect(await usage()).toBe(0);
+      const atTheCap = await account.as.MEMBER.post(MATCH, { ...body, sourceRecordIds: sources.slice(1) }).expect(201);
+      expect(atTheCap.body).toMatchObject({ matched: 100, created: 10000 });
+      expect(await usage()).toBe(10000);
+    });
+
+    it('given in reverse, pairs are stored in the type’s direction and existing ones (either way) are skipped; trashed records never match; a record never matches itself', async () => {
+      const code = await property(contact, 'code', 'TEXT');
+      const counter = await property(company, 'code', 'TEXT');
+      const acme = await withData(company, 'Acme', { [counter]: 'a' });
+      const [kim, lee, gone] = [await withData(contact, 'Kim', { [code]: 'a' }), await withData(contact, 'Lee', { [code]: 'a' }), await withData(contact, 'Gone', { [code]: 'a' })];
+      await account.as.MEMBER.post(PATH, link(kim, acme)).expect(201);
+      await account.as.MEMBER.delete(`/crm-core/v1/records/${gone}`).expect(200);
+      const reversed = await account.as.MEMBER.post(MATCH, {
+        relationshipTypeId: worksAt, sourceEntityId: company, targetEntityId: contact, sourceRecordIds: [acme],
+        criteria: [{ myField: `data.${counter}`, counterField: `data.${code}` }], matchMode: 'ALL',
+      }).expect(201);
+      expect(reversed.body).toMatchObject({ matched: 1, unmatched: 0, created: 1, skipped: 1 });
+      expect(await pairsOf()).toEqual([pair(kim, acme), pair(lee, acme)].sort());
+
+      const knows = await type({ name: 'same code', sourceEntityId: contact, targetEntityId: contact });
+      const selfish = await account.as.MEMBER.post(MATCH, {
+        relationshipTypeId: knows, sourceEntityId: contact, targetEntityId: contact, sourceRecordIds: [kim], criteria: [{ myField: `data.${code}`, counterField: `data.${code}` }], matchMode: 'ALL',
+      }).expect(201);
+      expect(selfish.body).toMatchObject({ matched: 1, created: 1, skipped: 0 });
+      expect(await pairsOf(knows)).toEqual([pair(kim, lee)]);
+      expectError(await account.as.MEMBER.post(MATCH, {
+        relationshipTypeId: worksAt, sourceEntityId: contact, targetEntityId: company, sourceRecordIds: [gone], criteria: [{ myField: `data.${code}`, counterField: `data.${counter}` }],
+      }), 404, 'NotFound');
+    });
+
+    it('takes its sources from sourceFilter too: the records that match now, out of the trash', async () => {
+      const code = await property(contact, 'code', 'TEXT');
+      const counter = await property(company, 'code', 'TEXT');
+      const acme = await withData(company, 'Acme', { [counter]: 'a' });
+      const [kim, kang] = [await withData(contact, 'Kim', { [code]: 'a' }), await withData(contact, 'Kang', { [code]: 'a' })];
+      await withData(contact, 'Lee', { [code]: 'a' });
+      await account.as.MEMBER.delete(`/crm-core/v1/records/${kang}`).expect(200);
+      const kSegment = (await account.as.MEMBER.post('/crm-core/v1/segments', {
+        entityId: contact, name: 'K', conditionGroup: { operator: 'AND', conditions: [{ field: 'name', operator: 'startsWith', value: 'K' }] },
+      }).expect(201)).body.segmentId;
+      const res = await account.as.MEMBER.post(MATCH, {
+        relationshipTypeId: worksAt, sourceEntityId: contact, targetEntityId: company, sourceFilter: { segmentId: kSegment }, criteria: [{ myField: `data.${code}`, counterField: `data.${counter}` }],
+      }).expect(201);
+      expect(res.body).toMatchObject({ matched: 1, unmatched: 0, created: 1 });
+      expect(await pairsOf()).toEqual([pair(kim, acme)]);
+      const none = await account.as.MEMBER.post(MATCH, {
+        relationshipTypeId: worksAt, sourceEntityId: contact, targetEntityId: company, sourceFilter: { keyword: 'nobody' }, criteria: [{ myField: 'name', counterField: 'name' }],
+      }).expect(201);
+      expect(none.body).toEqual({ matched: 0, unmatched: 0, created: 0, skipped: 0, relationshipIds: [] });
+    });
+
+    it('a cardinality clash is a 409 and a create past the quota a 403, each writing nothing', async () => {
+      const code = await property(contact, 'code', 'TEXT');
+      const counter = await property(company, 'code', 'TEXT');
+      await withData(company, 'Acme', { [counter]: 'a' });
+      const people = [await withData(contact, 'Kim', { [code]: 'a' }), await withData(contact, 'Lee', { [code]: 'a' })];
+      const ceo = await type({ name: 'ceo', sourceEntityId: contact, targetEntityId: company, cardinality: 'ONE_TO_ONE' });
+      const body = (relationshipTypeId: string) => ({ relationshipTypeId, sourceEntityId: contact, targetEntityId: company, sourceRecordIds: people, criteria: [{ myField: `data.${code}`, counterField: `data.${counter}` }] });
+      expectError(await account.as.MEMBER.post(MATCH, body(ceo)), 409, 'Conflict', TARGET_TAKEN);
+      expect(await usage()).toBe(0);
+      await setLimit(account, 'relationships.max', 1);
+      expectError(await account.as.MEMBER.post(MATCH, body(worksAt)), 403, 'QuotaExceeded');
+      expect(await usage()).toBe(0);
+      expect(await pairsOf()).toEqual([]);
+      await setLimit(account, 'relationships.max', 2);
+      expect((await account.as.MEMBER.post(MATCH, body(worksAt)).expect(201)).body).toMatchObject({ created: 2 });
+    });
+
+    it('refuses what it cannot match: each fault a 400 naming its place; a VIEWER a 403', async () => {
+      const code = await property(contact, 'code', 'TEXT');
+      const born = await property(contact, 'born', 'DATE');
+      const counter = await property(company, 'code', 'TEXT');
+      const kim = await withData(contact, 'Kim', { [code]: 'a' });
+      const acme = await withData(company, 'Acme', { [counter]: 'a' });
+      const base = { relationshipTypeId: worksAt, sourceEntityId: contact, targetEntityId: company, sourceRecordIds: [kim], criteria: [{ myField: `data.${code}`, counterField: `data.${counter}` }] };
+      const fault = async (body: object, place: string) => {
+        const res = await account.as.MEMBER.post(MATCH, body);
+        expectError(res, 400, 'ValidationError');
+        expect(res.body.errorMessage).toContain(place);
+      };
+      await fault({ ...base, criteria: [{ myField: `data.${counter}`, counterField: `data.${counter}` }] }, 'criteria[0].myField');
+      await fault({ ...base, criteria: [{ myField: 'name', counterField: 'tags' }] }, 'criteria[0].counterField');
+      await fault({ ...base, criteria: [base.criteria[0], { myField: `data.${born}`, counterField: 'name' }] }, 'criteria[1].myField');
+      await fault({ ...base, criteria: [] }, 'criteria');
+      await fault({ ...base, criteria: Array(6).fill(base.criteria[0]) }, 'criteria');
+      await fault({ ...base, criteria: [{ myField: 'name' }] }, 'counterField');
+      await fault({ ...base, matchMode: 'SOME' }, 'matchMode');
+      await fault({ ...base, sourceRecordIds: Array.from({ length: 501 }, () => generateId('record')) }, 'sourceRecordIds');
+      await fault({ ...base, sourceRecordIds: undefined }, 'sourceFilter');
+      await fault({ ...base, sourceFilter: { keyword: 'K' } }, 'sourceFilter');
+      await fault({ ...base, sourceRecordIds: undefined, sourceFilter: { filters: { nope: 1 } } }, 'sourceFilter.filters');
+      expectError(await account.as.MEMBER.post(MATCH, { ...base, sourceRecordIds: [acme] }), 400, 'BadRequest');
+      expectError(await account.as.MEMBER.post(MATCH, { ...base, sourceRecordIds: [generateId('record')] }), 404, 'NotFound');
+      expectError(await account.as.MEMBER.post(MATCH, { ...base, relationshipTypeId: generateId('relationshipType') }), 404, 'NotFound');
+      expectError(await account.as.MEMBER.post(MATCH, { ...base, targetEntityId: contact }), 400, 'BadRequest');
+      expectError(await account.as.VIEWER.post(MATCH, base), 403, 'Forbidden');
+      expect(await usage()).toBe(0);
+    });
+
+    it('two bulk-matches at once over overlapping sources, on two instances, create each pair once and never pass cardinality or quota', async () => {
+      const code = await property(contact, 'code', 'TEXT');
+      const counter = await property(company, 'code', 'TEXT');
+      const sources = await bulkRecords(contact, 60, 's', { [code]: 'x' });
+      await bulkRecords(company, 3, 't', { [counter]: 'X' });
+      const clients = [signed(t.app.getHttpServer(), account.keys.MEMBER), signed(second.app.getHttpServer(), account.keys.MEMBER)];
+      const match = (relationshipTypeId: string, from: number, to: number, i: number, matchMode = 'ALL') =>
+        clients[i % 2].post(MATCH, { relationshipTypeId, sourceEntityId: contact, targetEntityId: company, sourceRecordIds: sources.slice(from, to), criteria: [{ myField: `data.${code}`, counterField: `data.${counter}` }], matchMode });
+
+      // Many to many: 0–39 and 20–59 overlap on 20 sources; 180 pairs in all, each once.
+      const [a, b] = await Promise.all([match(worksAt, 0, 40, 0), match(worksAt, 20, 60, 1)]);
+      expect([a.status, b.status]).toEqual([201, 201]);
+      expect(a.body.created + b.body.created).toBe(180);
+      expect(a.body.skipped + b.body.skipped).toBe(60);
+      expect(await usage()).toBe(180);
+      const [{ n, distinct }] = await t.app.get(DataSource).query(
+        `SELECT count(*)::int AS n, count(DISTINCT (source_record_id, target_record_id))::int AS distinct FROM relationships WHERE account_id = $1 AND relationship_type_id = $2`,
+        [account.accountId, worksAt],
+      );
+      expect([n, distinct]).toEqual([180, 180]);
+
+      // Many to one (a contact works at one company): FIRST from both instances at once, every source linked once.
+      const employer = await type({ name: 'employer', sourceEntityId: contact, targetEntityId: company, cardinality: 'MANY_TO_ONE' });
+      const firsts = await Promise.all([0, 1, 2, 3].map((i) => match(employer, i * 10, i * 10 + 30, i, 'FIRST')));
+      for (const res of firsts) expect([201, 409]).toContain(res.status);
+      const [{ linked, most }] = await t.app.get(DataSource).query(
+        `SELECT count(*)::int AS linked, coalesce(max(c), 0)::int AS most FROM (SELECT count(*) AS c FROM relationships WHERE account_id = $1 AND relationship_type_id = $2 GROUP BY source_record_id) per`,
+        [account.accountId, employer],
+      );
+      expect(most).toBeLessThanOrEqual(1);
+      expect(linked).toBe(firsts.filter((r) => r.status === 201).reduce((sum, r) => sum + r.body.created, 0));
+
+      // Quota: 20 left, two matches of 15 new pairs each at once; exactly one fits.
+      await setLimit(account, 'relationships.max', (await usage()) + 20);
+      const quotaType = await type({ name: 'quota', sourceEntityId: contact, targetEntityId: company });
+      const raced = await Promise.all([match(quotaType, 0, 5, 0), match(quotaType, 50, 55, 1)]);
+      expect(raced.map((r) => r.status).sort()).toEqual([201, 403]);
+      expect(await usage()).toBeLessThanOrEqual((await account.as.VIEWER.get('/crm-core/v1/plans/me').expect(200)).body.limits['relationships.max']);
+    });
+  });
+
   describe('POST /relationships/bulk: what one request may write (issue 12 §2)', () => {
     it('metadata bytes × pairs above 1 MiB is a 400 naming the numbers, before anything is written; at the bound it is written', async () => {
       const people = await bulkRecords(contact, 100, 'p');
@@ -584,11 +860,11 @@ describe('Relationships (SPEC §5, §6)', () => {
   });
 
   /** Seeds records straight into the table: the bulk tests are about relationships, not record creation. */
-  async function bulkRecords(entityId: string, n: number, prefix: string): Promise<string[]> {
+  async function bulkRecords(entityId: string, n: number, prefix: string, data: object = {}): Promise<string[]> {
     const ids = Array.from({ length: n }, () => generateId('record'));
     await t.app.get(DataSource).query(
-      `INSERT INTO records (account_id, record_id, entity_id, name) SELECT $1, id, $2, $3 || ord FROM unnest($4::varchar[]) WITH ORDINALITY AS u (id, ord)`,
-      [account.accountId, entityId, prefix, ids],
+      `INSERT INTO records (account_id, record_id, entity_id, name, data) SELECT $1, id, $2, $3 || ord, $5::jsonb FROM unnest($4::varchar[]) WITH ORDINALITY AS u (id, ord)`,
+      [account.accountId, entityId, prefix, ids, JSON.stringify(data)],
     );
     await t.app.get(DataSource).query(
       `INSERT INTO account_usage (account_id, limit_name, scope_id, used) VALUES ($1, 'records.max', '', $2)

@@ -23,13 +23,12 @@ export const COUNT_PARAMS_BEFORE = 3;
 export class RecordsRepository {
   constructor(private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>) {}
 
-  /** Locks the claimed records FOR SHARE (crm_lock_linkable_records) and answers their problems. */
-  async lockLinkable(accountId: string, claims: RecordClaim[]): Promise<LinkProblem[]> {
-    const rows: { problem: LinkProblem }[] = await this.txHost.tx.query(
-      `SELECT problem FROM crm_lock_linkable_records($1, $2::varchar[], $3::varchar[]) WHERE problem IS NOT NULL`,
+  /** Locks the claimed records FOR SHARE (crm_lock_linkable_records) and answers each one that cannot be linked, with its problem. */
+  lockLinkable(accountId: string, claims: RecordClaim[]): Promise<{ record_id: string; problem: LinkProblem }[]> {
+    return this.txHost.tx.query(
+      `SELECT record_id, problem FROM crm_lock_linkable_records($1, $2::varchar[], $3::varchar[]) WHERE problem IS NOT NULL`,
       [accountId, claims.map((c) => c.recordId), claims.map((c) => c.entityId)],
     );
-    return rows.map((r) => r.problem);
   }
 
   /** Removes a property's values from the entity's records, locking them in ID order like bulk operations. */
@@ -75,6 +74,32 @@ export class RecordsRepository {
     return rows.map((r) => r.record_id);
   }
 
+  /**
+   * The pairs of SPEC §10's bulk-match, (source, target) in source then target order: every
+   * target record of the entity, out of the trash, whose keys equal the source's on every
+   * criterion (a record never pairs with itself); with `firstOnly`, each source's oldest
+   * (`date_created`, then ID). `limit` pairs at most.
+   */
+  async matchPairs(accountId: string, match: { sourceRecordIds: string[]; targetEntityId: string; criteria: MatchCriterion[]; firstOnly: boolean }, limit: number): Promise<MatchedPair[]> {
+    const params: unknown[] = [accountId, match.sourceRecordIds, match.targetEntityId, limit];
+    const keyOf = (side: MatchSide) => `crm_match_key('${side.kind}', ${side.propertyId === undefined ? 'r.name' : `r.data ->> $${params.push(side.propertyId)}`})`;
+    const sourceKeys = match.criteria.map((c, i) => `${keyOf(c.source)} AS k${i}`);
+    const targetKeys = match.criteria.map((c, i) => `${keyOf(c.target)} AS k${i}`);
+    const equal = match.criteria.map((_, i) => `t.k${i} = s.k${i}`);
+    const rows: MatchedPair[] = await this.txHost.tx.query(
+      `WITH s AS MATERIALIZED (
+         SELECT r.record_id, ${sourceKeys.join(', ')} FROM records r WHERE r.account_id = $1 AND r.record_id = ANY ($2::varchar[])),
+       t AS (
+         SELECT r.record_id, r.date_created, ${targetKeys.join(', ')} FROM records r WHERE r.account_id = $1 AND r.entity_id = $3 AND NOT r.is_deleted)
+       SELECT ${match.firstOnly ? 'DISTINCT ON (s.record_id) ' : ''}s.record_id AS source, t.record_id AS target
+         FROM s JOIN t ON ${equal.join(' AND ')} AND t.record_id <> s.record_id
+        ORDER BY s.record_id, t.date_created, t.record_id
+        LIMIT $4`,
+      params,
+    );
+    return rows;
+  }
+
   /** How many of the entity's records (out of the trash, or in it) match a search prepared with COUNT_PARAMS_BEFORE. */
   async count(accountId: string, entityId: string, isDeleted: boolean, search: CompiledSearch): Promise<number> {
     const [{ count }] = await this.txHost.tx.query(
@@ -83,6 +108,22 @@ export class RecordsRepository {
     );
     return Number(count);
   }
+}
+
+/** How one side of a criterion is keyed (crm_match_key, migration RecordMatchKeys): a property, or the name when none. */
+export interface MatchSide {
+  propertyId?: string;
+  kind: 'PHONE' | 'NUMBER' | 'TEXT';
+}
+
+export interface MatchCriterion {
+  source: MatchSide;
+  target: MatchSide;
+}
+
+export interface MatchedPair {
+  source: string;
+  target: string;
 }
 
 /** How many records a page walks before it leaves the choice of plan to PostgreSQL. */

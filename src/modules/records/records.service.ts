@@ -10,6 +10,7 @@ import { AccountScopedRepository, InjectScopedRepository } from '../../common/pe
 import { QuotaService, registerUsageCount } from '../../common/quota/quota.service';
 import { EntitiesService } from '../entities/entities.service';
 import { PropertiesService } from '../properties/properties.service';
+import { fieldResolver, type FieldKind, type SearchField } from '../search/conditions';
 import { SearchService, type SearchQuery } from '../search/search.service';
 import {
   BulkDeleteRecordsDto,
@@ -22,7 +23,16 @@ import {
 } from './dto/record.dto';
 import { compactData, findDataProblem, mergeData, type RecordData } from './record-data';
 import { RecordEntity } from './record.entity';
-import { COUNT_PARAMS_BEFORE, recordOfRow, RecordsRepository, SEARCH_ENTITY_PARAM, SEARCH_PARAMS_BEFORE } from './records.repository';
+import {
+  COUNT_PARAMS_BEFORE,
+  recordOfRow,
+  RecordsRepository,
+  SEARCH_ENTITY_PARAM,
+  SEARCH_PARAMS_BEFORE,
+  type MatchCriterion,
+  type MatchedPair,
+  type MatchSide,
+} from './records.repository';
 
 registerUsageCount('records.max', `SELECT '' AS scope_id, count(*) AS n FROM records WHERE account_id = $1 AND NOT is_deleted`);
 
@@ -57,6 +67,27 @@ export interface RecordClaim {
  * WRONG_ENTITY (not of the entity claimed for it).
  */
 export type LinkProblem = 'NOT_FOUND' | 'WRONG_ENTITY';
+
+/** One criterion of SPEC §10's bulk-match as the client sends it: a field of the source entity and one of the target entity. */
+export interface ValueCriterion {
+  myField: string;
+  counterField: string;
+}
+
+/** What bulk-match pairs: sources (already deduplicated) with the target entity's records whose values equal theirs. */
+export interface ValueMatch {
+  sourceEntityId: string;
+  sourceRecordIds: string[];
+  targetEntityId: string;
+  criteria: ValueCriterion[];
+  firstOnly: boolean;
+  maxPairs: number;
+}
+
+/** The fields a value can be matched on: one value each, compared as text, digits or a number. */
+const MATCHABLE_KINDS: readonly FieldKind[] = ['name', 'text', 'email', 'phone', 'number', 'option'];
+/** How many times a match is run again when a target it chose went to the trash before it was locked. */
+const MATCH_ATTEMPTS = 3;
 
 /**
  * Records and their trash. `records.max` counts records outside the trash: trashing frees a unit,
@@ -137,6 +168,51 @@ export class RecordsService implements OnModuleInit {
     return ids;
   }
 
+  /**
+   * SPEC §10's bulk-match: each source paired with the target records (out of the trash) whose
+   * values equal its own on every criterion, compared by crm_match_key. The sources and the chosen
+   * targets stay locked FOR SHARE until the caller's transaction ends, so that every pair can be
+   * stored. A source that cannot be linked is a 404 or 400 like bulk's; more than `maxPairs` a 400.
+   */
+  async matchByValues(accountId: string, match: ValueMatch): Promise<MatchedPair[]> {
+    const criteria = await this.matchCriteria(accountId, match);
+    const sourceClaims = match.sourceRecordIds.map((recordId) => ({ recordId, entityId: match.sourceEntityId }));
+    const sources = new Set(match.sourceRecordIds);
+    for (let attempt = 1; attempt <= MATCH_ATTEMPTS; attempt++) {
+      const limit = match.firstOnly ? match.sourceRecordIds.length : match.maxPairs + 1;
+      const pairs = await this.repository.matchPairs(accountId, { sourceRecordIds: match.sourceRecordIds, targetEntityId: match.targetEntityId, criteria, firstOnly: match.firstOnly }, limit);
+      const targetClaims = [...new Set(pairs.map((p) => p.target))].map((recordId) => ({ recordId, entityId: match.targetEntityId }));
+      const problems = await this.repository.lockLinkable(accountId, [...sourceClaims, ...targetClaims]);
+      this.assertLinkable(problems.filter((p) => sources.has(p.record_id)).map((p) => p.problem));
+      if (pairs.length > match.maxPairs) {
+        throw errors.validation(`matchMode ALL: 일치하는 조합이 ${match.maxPairs}개를 넘습니다. 조건을 좁히거나 원본을 나누어 보내세요.`);
+      }
+      // A chosen target trashed or deleted between the match and its lock: match again, on what is there now.
+      if (problems.length === 0) return pairs;
+    }
+    throw errors.conflict('레코드가 동시에 변경되어 일치하는 레코드를 고정하지 못했습니다. 다시 시도하세요.');
+  }
+
+  /** Each criterion's two fields, each a field of its entity that holds one comparable value (400 naming the path otherwise). */
+  private async matchCriteria(accountId: string, match: ValueMatch): Promise<MatchCriterion[]> {
+    const [sourceFields, targetFields] = await Promise.all([match.sourceEntityId, match.targetEntityId].map(async (entityId) => fieldResolver(await this.properties.forEntity(accountId, entityId))));
+    const field = (resolve: (field: string) => SearchField | undefined, name: string, path: string): SearchField => {
+      const found = resolve(name);
+      if (!found || !MATCHABLE_KINDS.includes(found.kind)) {
+        throw errors.validation(`${path}: 값을 비교할 수 있는 필드가 아닙니다. name 또는 이 엔티티의 TEXT, TEXTAREA, URL, EMAIL, PHONE, NUMBER, DROPDOWN, RADIO 속성(data.<속성 ID>)이어야 합니다.`);
+      }
+      return found;
+    };
+    return match.criteria.map((criterion, i) => {
+      const mine = field(sourceFields, criterion.myField, `criteria[${i}].myField`);
+      const counter = field(targetFields, criterion.counterField, `criteria[${i}].counterField`);
+      // A phone number on either side compares digits on both: a TEXT "010-1234-5678" equals a PHONE 01012345678.
+      const phone = mine.kind === 'phone' || counter.kind === 'phone';
+      const side = (f: SearchField): MatchSide => ({ propertyId: f.propertyId, kind: phone ? 'PHONE' : f.kind === 'number' ? 'NUMBER' : 'TEXT' });
+      return { source: side(mine), target: side(counter) };
+    });
+  }
+
   /** How many of the entity's records match a search (SPEC §9's count of a segment). */
   async count(accountId: string, query: SearchQuery): Promise<number> {
     await this.entities.assertExist(accountId, [query.entityId]);
@@ -155,7 +231,7 @@ export class RecordsService implements OnModuleInit {
    * permanent delete waits for it) and throws unless each may be linked (see LinkProblem).
    */
   async lockLinkable(accountId: string, claims: RecordClaim[]): Promise<void> {
-    this.assertLinkable(await this.repository.lockLinkable(accountId, claims));
+    this.assertLinkable((await this.repository.lockLinkable(accountId, claims)).map((r) => r.problem));
   }
 
   /** SPEC §6's order: a record missing or in the trash (404) before one of another entity (400). */

@@ -8,6 +8,8 @@ import { Quota, QuotaInStatement } from '../../common/quota/quota.interceptor';
 import {
   BulkCreateRelationshipsDto,
   BulkCreateRelationshipsResponse,
+  BulkMatchRelationshipsDto,
+  BulkMatchRelationshipsResponse,
   CreateRelationshipDto,
   ListRelationshipsQueryDto,
   RelationshipListItem,
@@ -68,6 +70,25 @@ export class RelationshipsController {
   @Quota('relationships.max', (result: BulkCreateRelationshipsResponse) => [{ scopeId: '', amount: result.created }])
   createBulk(@Auth() caller: AuthenticatedCaller, @Body() dto: BulkCreateRelationshipsDto) {
     return this.relationships.createBulk(caller.accountId, dto);
+  }
+
+  @ApiDoc('Link records whose values match', {
+    description:
+      'Links each source (listed, or the records that match `sourceFilter` now) to the target entity’s records whose values equal its own on every criterion: trimmed, in Unicode NFC, without case; phone numbers by their digits; an empty value never matches, and a record never matches itself. `FIRST` links each source to its oldest match (`dateCreated`, then `recordId`), `ALL` to every match (at most 10,000 pairs). Existing pairs are skipped and counted; any other failure writes nothing. docs/relationships.md has an example.',
+    quota: 'relationships.max',
+    created: BulkMatchRelationshipsResponse,
+    errors: {
+      400: 'A criterion names a field the entity does not have or that cannot be compared, both or neither of `sourceRecordIds` and `sourceFilter`, more than 5,000 sources matching `sourceFilter`, more than 10,000 pairs with `ALL`, entities that match the type in neither direction, or a source of another entity.',
+      403: 'Forbidden (the key’s role is too low) or QuotaExceeded (the pairs to create would pass `relationships.max`); nothing is created.',
+      404: 'No such relationship type or segment in the account, or a listed source is missing or in the trash.',
+      409: 'A pair would break the type’s cardinality (two sources matching one target of a one-to-one type, say); nothing is created.',
+    },
+  })
+  @Post('bulk-match')
+  @Roles('MEMBER')
+  @Quota('relationships.max', (result: BulkMatchRelationshipsResponse) => [{ scopeId: '', amount: result.created }])
+  bulkMatch(@Auth() caller: AuthenticatedCaller, @Body() dto: BulkMatchRelationshipsDto) {
+    return this.relationships.bulkMatch(caller.accountId, dto);
   }
 
   @ApiDoc('List relationships', LIST_DOC)

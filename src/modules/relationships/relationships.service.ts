@@ -17,6 +17,8 @@ import {
   BULK_MAX_PAIRS,
   BulkCreateRelationshipsDto,
   BulkCreateRelationshipsResponse,
+  BulkMatchRelationshipsDto,
+  BulkMatchRelationshipsResponse,
   CreateRelationshipDto,
   ListRelationshipsQueryDto,
   RelationshipListItem,
@@ -51,6 +53,17 @@ function normalizedOrRefused(type: RelationshipTypeEntity, ends: Ends): Ends {
   const normalized = normalizeEnds(type, ends);
   if (!normalized) throw errors.badRequest(NO_DIRECTION);
   return normalized;
+}
+
+/** Each pair stores its own copy of the metadata: a request may write BULK_MAX_METADATA_BYTES of it in all. */
+function assertMetadataFits(metadata: Record<string, any> | undefined, pairCount: number): void {
+  const metadataBytes = Buffer.byteLength(JSON.stringify(metadata ?? {}), 'utf8');
+  if (metadataBytes * pairCount > BULK_MAX_METADATA_BYTES) {
+    throw errors.validation(
+      `metadata는 조합마다 저장되므로 한 요청의 metadata 바이트 × 조합 수는 최대 ${BULK_MAX_METADATA_BYTES}바이트입니다. ` +
+        `(요청: ${metadataBytes}바이트 × ${pairCount}개 = ${metadataBytes * pairCount}바이트)`,
+    );
+  }
 }
 
 /**
@@ -102,7 +115,7 @@ export class RelationshipsService implements OnModuleInit {
   }
 
   /** The request's source records: listed, or the records of the source entity that match `sourceFilter` now. */
-  private async sourcesOf(accountId: string, dto: BulkCreateRelationshipsDto): Promise<string[]> {
+  private async sourcesOf(accountId: string, dto: Pick<BulkCreateRelationshipsDto, 'sourceEntityId' | 'sourceRecordIds' | 'sourceFilter'>): Promise<string[]> {
     if ((dto.sourceRecordIds === undefined) === (dto.sourceFilter === undefined)) {
       throw errors.validation('sourceRecordIds와 sourceFilter 중 하나만 보내야 합니다.');
     }
@@ -127,14 +140,7 @@ export class RelationshipsService implements OnModuleInit {
     if (sources.length * targets.length > BULK_MAX_PAIRS) {
       throw errors.validation(`원본과 대상의 조합은 최대 ${BULK_MAX_PAIRS}개입니다. (요청: ${sources.length * targets.length}개)`);
     }
-    const metadataBytes = Buffer.byteLength(JSON.stringify(dto.metadata ?? {}), 'utf8');
-    const pairCount = sources.length * targets.length;
-    if (metadataBytes * pairCount > BULK_MAX_METADATA_BYTES) {
-      throw errors.validation(
-        `metadata는 조합마다 저장되므로 한 요청의 metadata 바이트 × 조합 수는 최대 ${BULK_MAX_METADATA_BYTES}바이트입니다. ` +
-          `(요청: ${metadataBytes}바이트 × ${pairCount}개 = ${metadataBytes * pairCount}바이트)`,
-      );
-    }
+    assertMetadataFits(dto.metadata, sources.length * targets.length);
     await this.records.lockLinkable(accountId, [
       ...sources.map((recordId) => ({ recordId, entityId: ends.sourceEntityId })),
       ...targets.map((recordId) => ({ recordId, entityId: ends.targetEntityId })),
@@ -163,6 +169,41 @@ export class RelationshipsService implements OnModuleInit {
       targetRecordIds,
     });
     return { created: inserted.length, skipped: sources.length * targets.length - inserted.length, relationshipIds: inserted.sort() };
+  }
+
+  /**
+   * SPEC §10's bulk-match: each source linked to the targets whose values equal its own on every
+   * criterion (RecordsService.matchByValues decides the match and locks both sides), then stored
+   * like a bulk, in the type's direction, existing pairs skipped and counted.
+   */
+  async bulkMatch(accountId: string, dto: BulkMatchRelationshipsDto): Promise<BulkMatchRelationshipsResponse> {
+    const type = await this.types.load(accountId, dto.relationshipTypeId);
+    const ends = normalizedOrRefused(type, { sourceEntityId: dto.sourceEntityId, sourceRecordId: 'source', targetEntityId: dto.targetEntityId, targetRecordId: 'target' });
+    const sources = [...new Set(await this.sourcesOf(accountId, dto))];
+    if (sources.length === 0) return { matched: 0, unmatched: 0, created: 0, skipped: 0, relationshipIds: [] };
+    const pairs = await this.records.matchByValues(accountId, {
+      sourceEntityId: dto.sourceEntityId,
+      sourceRecordIds: sources,
+      targetEntityId: dto.targetEntityId,
+      criteria: dto.criteria,
+      firstOnly: (dto.matchMode ?? 'FIRST') === 'FIRST',
+      maxPairs: BULK_MAX_PAIRS,
+    });
+    assertMetadataFits(dto.metadata, pairs.length);
+    const swapped = ends.sourceRecordId === 'target';
+    const inserted = await this.repository.insertPairs(accountId, {
+      accountId,
+      relationshipTypeId: type.relationshipTypeId,
+      sourceEntityId: ends.sourceEntityId,
+      targetEntityId: ends.targetEntityId,
+      metadata: dto.metadata ?? {},
+      ...exclusiveSides(type.cardinality),
+      relationshipIds: pairs.map(() => generateId('relationship')),
+      sourceRecordIds: pairs.map((p) => (swapped ? p.target : p.source)),
+      targetRecordIds: pairs.map((p) => (swapped ? p.source : p.target)),
+    });
+    const matched = new Set(pairs.map((p) => p.source)).size;
+    return { matched, unmatched: sources.length - matched, created: inserted.length, skipped: pairs.length - inserted.length, relationshipIds: inserted.sort() };
   }
 
   /** A filter naming a type, entity or record that is not in the account is a 404, like the ID itself would be. */

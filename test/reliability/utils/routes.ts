@@ -144,6 +144,8 @@ const BODY_OVERRIDES: Partial<Record<string, (derived: Json, f: Fixture, n: numb
   // The listed form of a bulk's sources: `sourceFilter` is its other form (exactly one of the two),
   // whose segment of another account test/segments.e2e-spec.ts refuses with a 404.
   'POST /relationships/bulk': ({ sourceFilter: _sourceFilter, ...body }) => body,
+  // The same for bulk-match, with criteria on the fixture's own fields instead of the examples' property IDs.
+  'POST /relationships/bulk-match': ({ sourceFilter: _sourceFilter, ...body }, f) => ({ ...body, criteria: [{ myField: `data.${f.propertyId}`, counterField: 'name' }] }),
   // r1 → r2 is the fixture's relationship already: a new one links r1 to the spare r4.
   'POST /relationships': (body, f) => ({ ...body, targetRecordId: f.recordId4 }),
   // Conditions on the fixture's own properties, so that hostile values meet the property checks.

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsObject, IsOptional, IsString, Length, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsObject, IsOptional, IsString, Length, ValidateNested } from 'class-validator';
 import { MaxJsonSize } from '../../../common/http/max-json-size.decorator';
 import { PageQueryDto } from '../../../common/http/pagination';
 import { IsCrmId } from '../../../common/ids/is-crm-id.decorator';
@@ -12,6 +12,10 @@ export type NamedRelationship = RelationshipEntity & { sourceRecordName: string;
 
 export const METADATA_MAX_BYTES = 16 * 1024;
 export const BULK_MAX_PAIRS = 10_000;
+/** How many sources a bulk-match may list (SPEC §10); a `sourceFilter` may match up to SOURCE_FILTER_MAX. */
+export const BULK_MATCH_MAX_LISTED = 500;
+export const MATCH_MODES = ['FIRST', 'ALL'] as const;
+export type MatchMode = (typeof MATCH_MODES)[number];
 
 const METADATA_EXAMPLE = { role: 'buyer', since: '2026-04-01' };
 
@@ -110,6 +114,55 @@ export class BulkCreateRelationshipsDto {
   metadata?: Record<string, any>;
 }
 
+export class MatchCriterionDto {
+  @ApiProperty({ description: 'A field of the source entity: `name` or `data.<propertyId>` of a TEXT, TEXTAREA, URL, EMAIL, PHONE, NUMBER, DROPDOWN or RADIO property.', example: 'data.CRMPP1260423091530123PRP11122233' })
+  @IsString() @Length(1, 200)
+  myField: string;
+
+  @ApiProperty({ description: 'The field of the target entity whose value must equal it, of the same kinds.', example: 'data.CRMPP1260423091530123PRP11122244' })
+  @IsString() @Length(1, 200)
+  counterField: string;
+}
+
+export class BulkMatchRelationshipsDto {
+  @ApiIdProperty('relationshipType', 'The relationship type that links every matched pair.')
+  @IsCrmId('relationshipType')
+  relationshipTypeId: string;
+
+  @ApiIdProperty('entity', 'The source records’ entity; given in the reverse of the type’s direction, every pair is stored swapped.')
+  @IsCrmId('entity')
+  sourceEntityId: string;
+
+  @ApiIdProperty('record', `Records of \`sourceEntityId\` (1–${BULK_MATCH_MAX_LISTED}); repeated IDs count once. Exactly one of this and \`sourceFilter\`.`, {
+    isArray: true,
+    minItems: 1,
+    maxItems: BULK_MATCH_MAX_LISTED,
+    required: false,
+  })
+  @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(BULK_MATCH_MAX_LISTED) @IsCrmId('record', { each: true })
+  sourceRecordIds?: string[];
+
+  @ApiPropertyOptional({ type: SourceFilterDto, description: 'The sources as a question: the source entity’s records that match it now, out of the trash (at most 5,000). Exactly one of this and `sourceRecordIds`.' })
+  @IsOptional() @ValidateNested() @Type(() => SourceFilterDto)
+  sourceFilter?: SourceFilterDto;
+
+  @ApiIdProperty('entity', 'The entity whose records are matched: the other side of the type.')
+  @IsCrmId('entity')
+  targetEntityId: string;
+
+  @ApiProperty({ type: [MatchCriterionDto], minItems: 1, maxItems: 5, description: 'A target matches a source when their values are equal on every criterion (trimmed, NFC, any case; phone numbers by their digits; an empty value never matches).' })
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(5) @ValidateNested({ each: true }) @Type(() => MatchCriterionDto)
+  criteria: MatchCriterionDto[];
+
+  @ApiPropertyOptional({ enum: MATCH_MODES, default: 'FIRST', description: '`FIRST`: each source’s oldest matching target (`dateCreated`, then `recordId`). `ALL`: every matching target, at most 10,000 pairs in all.' })
+  @IsOptional() @IsIn(MATCH_MODES)
+  matchMode?: MatchMode;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, default: {}, description: 'Stored on every created relationship; any JSON object of at most 16 KiB, `{}` when absent.', example: METADATA_EXAMPLE })
+  @IsOptional() @IsObject() @MaxJsonSize(METADATA_MAX_BYTES)
+  metadata?: Record<string, any>;
+}
+
 export class ListRelationshipsQueryDto extends PageQueryDto {
   @ApiIdProperty('relationshipType', 'Relationships of this type.', { required: false })
   @IsOptional() @IsCrmId('relationshipType')
@@ -188,6 +241,19 @@ export class BulkCreateRelationshipsResponse {
   @ApiProperty({ description: 'How many relationships were created.', example: 2 })
   created: number;
   @ApiProperty({ description: 'Pairs left out: those that already existed, and self-links.', example: 1 })
+  skipped: number;
+  @ApiIdProperty('relationship', 'The created relationships, sorted by ID.', { isArray: true })
+  relationshipIds: string[];
+}
+
+export class BulkMatchRelationshipsResponse {
+  @ApiProperty({ description: 'Sources that matched at least one target.', example: 2 })
+  matched: number;
+  @ApiProperty({ description: 'Sources that matched none.', example: 1 })
+  unmatched: number;
+  @ApiProperty({ description: 'Pairs created.', example: 2 })
+  created: number;
+  @ApiProperty({ description: 'Matched pairs that already existed (also in the reverse direction).', example: 0 })
   skipped: number;
   @ApiIdProperty('relationship', 'The created relationships, sorted by ID.', { isArray: true })
   relationshipIds: string[];
