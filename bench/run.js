@@ -19,7 +19,7 @@ const { pgbench, seedPgbenchRecords, SOURCES_PER_CLIENT, TARGETS } = require('./
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 /** Which scenarios to run, e.g. BENCH_SCENARIOS=1 with BENCH_API_NODE_OPTIONS=--cpu-prof to profile creates. */
-const SCENARIOS = (process.env.BENCH_SCENARIOS ?? '1,2,3,4,5,6,7').split(',');
+const SCENARIOS = (process.env.BENCH_SCENARIOS ?? '1,2,3,4,5,6,7,8').split(',');
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const ROOT = path.join(__dirname, '..');
@@ -618,6 +618,50 @@ async function main() {
       await withClient(serverUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${bareDatabase} WITH (FORCE)`)).catch(() => undefined);
     }
     }
+
+    // 8. Issue 14: POST /relationships/bulk-match, 5,000 sources (by sourceFilter) against 100,000 targets, in one request.
+    if (SCENARIOS.includes('8')) {
+    log('scenario 8: bulk-match');
+    memory.phase('8');
+    const { seedMatch } = require('./lib/match-seed');
+    const { matchStatement } = require('../dist/src/modules/records/records.repository');
+    const post = (urlPath, body) => call(api, key, 'POST', urlPath, body);
+    const sources = Number(process.env.MATCH_SOURCES ?? 5000);
+    const targets = Number(process.env.MATCH_TARGETS ?? 100_000);
+    const started = Date.now();
+    const m = await seedMatch(pool, post, api.accountId, { sources, targets });
+    await pool.query('ANALYZE records; ANALYZE record_values');
+    log(`seeded ${sources} sources and ${targets} targets in ${Math.round((Date.now() - started) / 1000)} s`);
+    const sourceIds = (await pool.query('SELECT record_id FROM records WHERE account_id = $1 AND entity_id = $2', [api.accountId, m.contact])).rows.map((r) => r.record_id);
+    const runs = { FIRST: [], ALL: [], statementFIRST: [], statementALL: [] };
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const matchMode of ['FIRST', 'ALL']) {
+        // A new type each time: every round creates its pairs, none is skipped.
+        const relationshipTypeId = await m.type(`matched ${matchMode} ${round}`);
+        const requestStarted = process.hrtime.bigint();
+        const answer = await post('/crm-core/v1/relationships/bulk-match', {
+          relationshipTypeId, sourceEntityId: m.contact, targetEntityId: m.company, matchMode,
+          sourceFilter: { filters: { tags: { op: 'containsAny', value: ['match'] } } }, criteria: m.criteria,
+        });
+        runs[matchMode].push(+(Number(process.hrtime.bigint() - requestStarted) / 1e6).toFixed(1));
+        const pairs = m.expected.matched * (matchMode === 'ALL' ? m.expected.pairsPerMatch : 1);
+        if (answer.matched !== m.expected.matched || answer.created !== pairs) throw new Error(`bulk-match ${matchMode}: ${JSON.stringify({ ...answer, relationshipIds: undefined })}, expected ${m.expected.matched} matched and ${pairs} created`);
+        // The baseline: the match statement alone, through pg, on the same data.
+        const statementStarted = process.hrtime.bigint();
+        await pool.query(...matchStatement(api.accountId, { sourceRecordIds: sourceIds, targetEntityId: m.company, criteria: m.statementCriteria, firstOnly: matchMode === 'FIRST' }, 10_001));
+        runs[`statement${matchMode}`].push(+(Number(process.hrtime.bigint() - statementStarted) / 1e6).toFixed(1));
+      }
+    }
+    const mid = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    results.scenario8 = {
+      sources,
+      targets,
+      matched: m.expected.matched,
+      requestMs: { FIRST: mid(runs.FIRST), ALL: mid(runs.ALL) },
+      statementMs: { FIRST: mid(runs.statementFIRST), ALL: mid(runs.statementALL) },
+      rounds: runs,
+    };
+    }
   } finally {
     const rss = memory.stop();
     results.apiPeakRssMb = rss.peakMb;
@@ -690,6 +734,13 @@ function printTable(r) {
       '',
       `- 7. record creates with the search index / without: ${w.createRatio} (${w.indexedCreates.rps} / ${w.bareCreates.rps} req/s; rounds ${s7.rounds.indexedCreates.join(', ')} / ${s7.rounds.bareCreates.join(', ')}); updates: ${w.updateRatio} (${w.indexedUpdates.rps} / ${w.bareUpdates.rps} req/s; rounds ${s7.rounds.indexedUpdates.join(', ')} / ${s7.rounds.bareUpdates.join(', ')})`,
       `- 7. record_values: ${s7.index.rows} rows, ${s7.index.megabytes} MB with its indexes`,
+    );
+  }
+  const s8 = r.scenario8;
+  if (s8) {
+    lines.push(
+      '',
+      `- 8. bulk-match, ${s8.sources} sources by sourceFilter against ${s8.targets} targets, one request: FIRST ${s8.requestMs.FIRST} ms (${s8.matched} pairs), ALL ${s8.requestMs.ALL} ms (${s8.matched * 2} pairs); the match statement alone through pg: ${s8.statementMs.FIRST} / ${s8.statementMs.ALL} ms (medians of ${s8.rounds.FIRST.length} rounds: ${s8.rounds.FIRST.join(', ')} / ${s8.rounds.ALL.join(', ')} ms)`,
     );
   }
   const byScenario = Object.entries(r.apiPeakRssMbByScenario ?? {}).map(([scenario, mb]) => `${scenario}: ${mb}`).join(', ');

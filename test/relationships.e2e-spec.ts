@@ -525,6 +525,29 @@ describe('Relationships (SPEC §5, §6)', () => {
     });
   });
 
+  describe('POST /relationships/bulk with sourceFilter, under concurrency on two instances', () => {
+    it('two bulks whose filters overlap create each pair once, and at the quota exactly one of two fits', async () => {
+      await bulkRecords(contact, 40, 'p');
+      const firms = await bulkRecords(company, 5, 'f');
+      const clients = [signed(t.app.getHttpServer(), account.keys.MEMBER), signed(second.app.getHttpServer(), account.keys.MEMBER)];
+      // Names p1…p40: "p1" matches p1 and p10–p19 (11), "p" all 40; together 40 sources, 11 of them in both.
+      const bulk = (i: number, keyword: string, targetRecordIds = firms) =>
+        clients[i].post(`${PATH}/bulk`, { relationshipTypeId: worksAt, sourceEntityId: contact, targetEntityId: company, sourceFilter: { filters: { name: { op: 'startsWith', value: keyword } } }, targetRecordIds });
+      const [a, b] = await Promise.all([bulk(0, 'p1'), bulk(1, 'p')]);
+      expect([a.status, b.status]).toEqual([201, 201]);
+      expect(a.body.created + b.body.created).toBe(200);
+      expect(a.body.skipped + b.body.skipped).toBe(55);
+      expect(await usage()).toBe(200);
+
+      // 30 left: either bulk (11 sources × 2 companies = 22 pairs) fits alone, not both.
+      await setLimit(account, 'relationships.max', 200 + 30);
+      const fresh = await bulkRecords(company, 2, 'g');
+      const raced = await Promise.all([bulk(0, 'p1', fresh), bulk(1, 'p2', fresh)]);
+      expect(raced.map((r) => r.status).sort()).toEqual([201, 403]);
+      expect(await usage()).toBe(222);
+    });
+  });
+
   describe('POST /relationships/bulk-match (SPEC §10)', () => {
     const MATCH = `${PATH}/bulk-match`;
     const property = async (entityId: string, name: string, fieldType: string, extra: object = {}) =>

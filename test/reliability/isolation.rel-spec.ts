@@ -46,15 +46,13 @@ const SKIPS_FOREIGN_IDS = new Set(['POST /records/bulk/delete', 'POST /records/b
 /**
  * Body fields checked against a definition before their existence: SPEC §6.3 answers 400
  * BadRequest when the request's entities match the relationship type's definition in neither
- * direction, and an entity of another account matches no definition of B's. What matters for
- * isolation is checked for them too: the answer is the same as for an entity that exists nowhere.
+ * direction, and an entity of another account matches no definition of B's. So for every body
+ * that names a relationship type, its `sourceEntityId` and `targetEntityId` (any route that links
+ * records: create, bulk, bulk-match, …). What matters for isolation is checked for them too: the
+ * answer is the same as for an entity that exists nowhere.
  */
-const DEFINITION_CHECKED_FIRST = new Set([
-  'POST /relationships sourceEntityId',
-  'POST /relationships targetEntityId',
-  'POST /relationships/bulk sourceEntityId',
-  'POST /relationships/bulk targetEntityId',
-]);
+const checkedAgainstTypeFirst = (body: Json, path: Path) =>
+  'relationshipTypeId' in body && path.length === 1 && (path[0] === 'sourceEntityId' || path[0] === 'targetEntityId');
 /** GET routes whose answer names no resource: B's own rows cannot be looked for in them. */
 const NO_IDS_IN_ANSWER = new Set(['GET /plans/me']);
 
@@ -226,7 +224,7 @@ describe('Accounts never see each other (SPEC §1, §3): every route, B against 
           if (withA.status !== 200 || leakedIds(withA).length > 0) failures.push(`${where}: expected 200 without A's IDs, got ${describeResponse(withA)}`);
           continue;
         }
-        const definitionFirst = DEFINITION_CHECKED_FIRST.has(`${route.name} ${path.join('.')}`);
+        const definitionFirst = checkedAgainstTypeFirst(base, path);
         const problem = definitionFirst ? badRequestProblem(withA) : notFoundProblem(withA);
         if (problem) failures.push(`${where}: ${problem}`);
         // And indistinguishable from an ID that exists in no account: A's existence does not show.

@@ -80,24 +80,8 @@ export class RecordsRepository {
    * criterion (a record never pairs with itself); with `firstOnly`, each source's oldest
    * (`date_created`, then ID). `limit` pairs at most.
    */
-  async matchPairs(accountId: string, match: { sourceRecordIds: string[]; targetEntityId: string; criteria: MatchCriterion[]; firstOnly: boolean }, limit: number): Promise<MatchedPair[]> {
-    const params: unknown[] = [accountId, match.sourceRecordIds, match.targetEntityId, limit];
-    const keyOf = (side: MatchSide) => `crm_match_key('${side.kind}', ${side.propertyId === undefined ? 'r.name' : `r.data ->> $${params.push(side.propertyId)}`})`;
-    const sourceKeys = match.criteria.map((c, i) => `${keyOf(c.source)} AS k${i}`);
-    const targetKeys = match.criteria.map((c, i) => `${keyOf(c.target)} AS k${i}`);
-    const equal = match.criteria.map((_, i) => `t.k${i} = s.k${i}`);
-    const rows: MatchedPair[] = await this.txHost.tx.query(
-      `WITH s AS MATERIALIZED (
-         SELECT r.record_id, ${sourceKeys.join(', ')} FROM records r WHERE r.account_id = $1 AND r.record_id = ANY ($2::varchar[])),
-       t AS (
-         SELECT r.record_id, r.date_created, ${targetKeys.join(', ')} FROM records r WHERE r.account_id = $1 AND r.entity_id = $3 AND NOT r.is_deleted)
-       SELECT ${match.firstOnly ? 'DISTINCT ON (s.record_id) ' : ''}s.record_id AS source, t.record_id AS target
-         FROM s JOIN t ON ${equal.join(' AND ')} AND t.record_id <> s.record_id
-        ORDER BY s.record_id, t.date_created, t.record_id
-        LIMIT $4`,
-      params,
-    );
-    return rows;
+  async matchPairs(accountId: string, match: ValueMatchQuery, limit: number): Promise<MatchedPair[]> {
+    return this.txHost.tx.query(...matchStatement(accountId, match, limit));
   }
 
   /** How many of the entity's records (out of the trash, or in it) match a search prepared with COUNT_PARAMS_BEFORE. */
@@ -119,6 +103,14 @@ export interface MatchSide {
 export interface MatchCriterion {
   source: MatchSide;
   target: MatchSide;
+}
+
+/** What RecordsRepository.matchPairs pairs: the sources with the target entity's records, on every criterion. */
+export interface ValueMatchQuery {
+  sourceRecordIds: string[];
+  targetEntityId: string;
+  criteria: MatchCriterion[];
+  firstOnly: boolean;
 }
 
 export interface MatchedPair {
@@ -154,6 +146,27 @@ export function tailStatement(accountId: string, entityId: string, isDeleted: bo
       ORDER BY ${tail.orderBy}
       LIMIT $4`,
     [accountId, entityId, isDeleted, limit, ...tail.params],
+  ];
+}
+
+/** The statement of RecordsRepository.matchPairs and its parameters (also what the benchmark runs alone). */
+export function matchStatement(accountId: string, match: ValueMatchQuery, limit: number): [string, unknown[]] {
+  const params: unknown[] = [accountId, match.sourceRecordIds, match.targetEntityId, limit];
+  // The kind is one of three literals, never client input; the property ID is a parameter.
+  const keyOf = (side: MatchSide) => `crm_match_key('${side.kind}', ${side.propertyId === undefined ? 'r.name' : `r.data ->> $${params.push(side.propertyId)}`})`;
+  const sourceKeys = match.criteria.map((c, i) => `${keyOf(c.source)} AS k${i}`);
+  const targetKeys = match.criteria.map((c, i) => `${keyOf(c.target)} AS k${i}`);
+  const equal = match.criteria.map((_, i) => `t.k${i} = s.k${i}`);
+  return [
+    `WITH s AS MATERIALIZED (
+       SELECT r.record_id, ${sourceKeys.join(', ')} FROM records r WHERE r.account_id = $1 AND r.record_id = ANY ($2::varchar[])),
+     t AS (
+       SELECT r.record_id, r.date_created, ${targetKeys.join(', ')} FROM records r WHERE r.account_id = $1 AND r.entity_id = $3 AND NOT r.is_deleted)
+     SELECT ${match.firstOnly ? 'DISTINCT ON (s.record_id) ' : ''}s.record_id AS source, t.record_id AS target
+       FROM s JOIN t ON ${equal.join(' AND ')} AND t.record_id <> s.record_id
+      ORDER BY s.record_id, t.date_created, t.record_id
+      LIMIT $4`,
+    params,
   ];
 }
 
