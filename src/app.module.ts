@@ -18,8 +18,10 @@ import { QuotaModule } from './common/quota/quota.module';
 import { APP_CONFIG, type AppConfig } from './config/app-config';
 import { DatabaseModule } from './database/database.module';
 import { AccountsModule } from './modules/accounts/accounts.module';
+import { ActivitiesModule } from './modules/activities/activities.module';
 import { ApiKeysModule } from './modules/api-keys/api-keys.module';
 import { EntitiesModule } from './modules/entities/entities.module';
+import { EventsModule } from './modules/events/events.module';
 import { HealthModule } from './modules/health/health.module';
 import { PlansModule } from './modules/plans/plans.module';
 import { PropertiesModule } from './modules/properties/properties.module';
@@ -43,6 +45,8 @@ const FEATURE_MODULES = [
   RelationshipTypesModule,
   RelationshipsModule,
   SegmentsModule,
+  ActivitiesModule,
+  EventsModule,
 ];
 
 @Global()

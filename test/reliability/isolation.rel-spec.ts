@@ -53,8 +53,15 @@ const SKIPS_FOREIGN_IDS = new Set(['POST /records/bulk/delete', 'POST /records/b
  */
 const checkedAgainstTypeFirst = (body: Json, path: Path) =>
   'relationshipTypeId' in body && path.length === 1 && (path[0] === 'sourceEntityId' || path[0] === 'targetEntityId');
-/** GET routes whose answer names no resource: B's own rows cannot be looked for in them. */
-const NO_IDS_IN_ANSWER = new Set(['GET /plans/me']);
+/**
+ * Body fields whose unknown IDs the contract answers with a 400 ValidationError naming their place,
+ * not a 404: an activity's assignees and related records, and a bulk's events ("one invalid event
+ * fails the batch, 400 naming its index", SPEC §11). As for a 404, the answer to A's ID must be
+ * the one an ID that exists nowhere gets, and must not name it.
+ */
+const INVALID_WHEN_UNKNOWN = new Set(['POST /activities assignedMemberIds', 'POST /activities relatedRecordIds', 'POST /events/bulk events']);
+/** GET routes whose answer names no resource (a plan, totals): B's own rows cannot be looked for in them. */
+const NO_IDS_IN_ANSWER = new Set(['GET /plans/me', 'GET /events/summaries']);
 
 type Json = Record<string, unknown>;
 type Path = (string | number)[];
@@ -148,6 +155,12 @@ describe('Accounts never see each other (SPEC §1, §3): every route, B against 
     return undefined;
   }
 
+  function validationProblem(res: Response): string | undefined {
+    if (res.status !== 400 || res.body?.errorCode !== 'ValidationError') return `expected 400 ValidationError naming the field's place (SPEC §11), got ${describeResponse(res)}`;
+    if (leakedIds(res).length > 0) return `the error names A's IDs ${leakedIds(res).join(', ')}`;
+    return envelopeProblem(res);
+  }
+
   function badRequestProblem(res: Response): string | undefined {
     if (res.status !== 400 || res.body?.errorCode !== 'BadRequest') return `expected 400 BadRequest (SPEC §6.3), got ${describeResponse(res)}`;
     if (leakedIds(res).length > 0) return `the error names A's IDs ${leakedIds(res).join(', ')}`;
@@ -225,7 +238,8 @@ describe('Accounts never see each other (SPEC §1, §3): every route, B against 
           continue;
         }
         const definitionFirst = checkedAgainstTypeFirst(base, path);
-        const problem = definitionFirst ? badRequestProblem(withA) : notFoundProblem(withA);
+        const invalid = INVALID_WHEN_UNKNOWN.has(`${route.name} ${path[0]}`);
+        const problem = definitionFirst ? badRequestProblem(withA) : invalid ? validationProblem(withA) : notFoundProblem(withA);
         if (problem) failures.push(`${where}: ${problem}`);
         // And indistinguishable from an ID that exists in no account: A's existence does not show.
         const withAbsent = await call(b.as.OWNER, route, route.template, setAt(base, path, absentLike(idOfA)) as Json);

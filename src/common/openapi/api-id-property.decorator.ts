@@ -10,7 +10,7 @@ export function exampleId(prefix: string, n = 0): string {
  * An ID field of the kind (`'record'`, as `@IsCrmId('record')` validates it): its shape as a pattern
  * and a well-formed example; `isArray` for a list of IDs.
  */
-export function ApiIdProperty(kind: IdKind, description: string, options: { required?: boolean; isArray?: boolean; minItems?: number; maxItems?: number } = {}) {
+export function ApiIdProperty(kind: IdKind, description: string, options: { required?: boolean; nullable?: boolean; isArray?: boolean; minItems?: number; maxItems?: number } = {}) {
   const { isArray, ...rest } = options;
   const prefix = ID_PREFIXES[kind];
   const shape = { type: 'string', pattern: `^${prefix}1[0-9]{15}[A-Z0-9]{11}$` } as const;

@@ -226,6 +226,20 @@ export class RecordsService implements OnModuleInit {
     if ((await this.records.count(accountId, { recordId: In(unique) })) !== unique.length) throw errors.notFound(NOT_FOUND);
   }
 
+  /** The first of `recordIds`, in their order, that is not a record of the account (in the trash or not); undefined when all are. */
+  async firstMissing(accountId: string, recordIds: string[]): Promise<string | undefined> {
+    if (recordIds.length === 0) return undefined;
+    const found = new Set((await this.records.find(accountId, { where: { recordId: In(recordIds) }, select: { recordId: true } })).map((r) => r.recordId));
+    return recordIds.find((id) => !found.has(id));
+  }
+
+  /** The entity of each of `recordIds` that is in the account and out of the trash; the others are absent from the map. */
+  async entitiesOfLive(accountId: string, recordIds: string[]): Promise<Map<string, string>> {
+    if (recordIds.length === 0) return new Map();
+    const live = await this.records.find(accountId, { where: { recordId: In([...new Set(recordIds)]), isDeleted: false }, select: { recordId: true, entityId: true } });
+    return new Map(live.map((r) => [r.recordId, r.entityId]));
+  }
+
   /**
    * Locks the claimed records FOR SHARE until the caller's transaction ends (a concurrent trash or
    * permanent delete waits for it) and throws unless each may be linked (see LinkProblem).

@@ -111,9 +111,24 @@ const ID_FIELDS: Record<string, FixtureIdKey | FixtureIdKey[]> = {
   accountId: 'accountId',
 };
 
+/**
+ * The ID field a qualified name stands for: `assignedMemberIds` and `assignedMemberId` are members'
+ * (`memberId`), `relatedRecordIds` records'. Undefined for a name with nothing before the resource.
+ */
+function unqualified(field: string): string | undefined {
+  const match = /[a-z]([A-Z][a-z]+)Ids?$/.exec(field);
+  return match ? `${match[1][0].toLowerCase()}${match[1].slice(1)}Id` : undefined;
+}
+
+/** The fixture keys a field of that name takes: its own entry, else its unqualified name's. */
+function fixtureKeysFor(field: string): FixtureIdKey | FixtureIdKey[] | undefined {
+  const base = unqualified(field);
+  return ID_FIELDS[field] ?? (base === undefined ? undefined : ID_FIELDS[base]);
+}
+
 /** The one fixture key a field of that name names (the first, for a list field). */
 function fixtureKeyFor(field: string): FixtureIdKey | undefined {
-  const keys = ID_FIELDS[field];
+  const keys = fixtureKeysFor(field);
   return Array.isArray(keys) ? keys[0] : keys;
 }
 
@@ -211,7 +226,7 @@ function derivedIdNamed(f: Fixture, name: string): string | undefined {
 
 /** The account's ID for an ID field (`index` picks among a list field's). */
 function idForField(f: Fixture, field: string, index: number, routeName: string): string {
-  const keys = ID_FIELDS[field];
+  const keys = fixtureKeysFor(field);
   if (keys !== undefined) return Array.isArray(keys) ? f[keys[index % keys.length]] : f[keys];
   const single = field.endsWith('Ids') ? field.slice(0, -1) : field;
   const id = single in ID_FIELDS ? f[fixtureKeyFor(single)!] : derivedIdNamed(f, single);
@@ -220,10 +235,17 @@ function idForField(f: Fixture, field: string, index: number, routeName: string)
 }
 
 /** The schema's example with every ID field given the account's IDs, and names, slugs and keys made unique by `n`. */
+/**
+ * An example value the fixture's ID replaces: any string of a field ID_FIELDS names (`apiKey` is
+ * `NCS…`), else one of a CRM ID's shape, so that an `orderId` inside free-form `properties`
+ * ('A-1001') stays as it is.
+ */
+const isIdValue = (field: string, value: unknown) => typeof value === 'string' && (field in ID_FIELDS || /^CRM[A-Z]{2}1\d{15}[A-Z0-9]{11}$/.test(value));
+
 function fitToAccount(value: unknown, f: Fixture, n: number, routeName: string, field?: string): unknown {
   if (field !== undefined && isIdField(field)) {
-    if (typeof value === 'string') return idForField(f, field, 0, routeName);
-    if (Array.isArray(value) && value.every((v) => typeof v === 'string')) {
+    if (isIdValue(field, value)) return idForField(f, field, 0, routeName);
+    if (Array.isArray(value) && value.length > 0 && value.every((v) => isIdValue(field, v))) {
       const ids = value.map((_, i) => idForField(f, field, i, routeName));
       return [...new Set(ids)];
     }
@@ -257,6 +279,9 @@ export function exampleQueries(route: Pick<ApiRoute, 'name'> & Partial<Pick<ApiR
   switch (route.name) {
     case 'GET /properties':
       return [{ entityId: f.entityId }];
+    // Exactly one of the two (OpenAPI cannot say so): one query of each.
+    case 'GET /events/summaries':
+      return [{ recordId: f.recordId }, { entityId: f.entityId }];
     case 'GET /records':
       return [
         { entityId: f.entityId },
@@ -487,7 +512,7 @@ function idFieldNames(schemas: Schemas, given: Json | undefined, seen = new Set<
   const names: string[] = [];
   if (schema.items) names.push(...idFieldNames(schemas, schema.items as Json, seen));
   for (const [field, fieldSchema] of Object.entries((schema.properties as Record<string, Json> | undefined) ?? {})) {
-    if (isIdField(field) && !(field in ID_FIELDS)) names.push(field.endsWith('Ids') ? field.slice(0, -1) : field);
+    if (isIdField(field) && fixtureKeyFor(field) === undefined) names.push(field.endsWith('Ids') ? field.slice(0, -1) : field);
     names.push(...idFieldNames(schemas, fieldSchema, seen));
   }
   return names;
