@@ -15,11 +15,11 @@ const { generateId } = require('../dist/src/common/ids/ids');
 const { authorization } = require('./lib/harness');
 const { paced } = require('./lib/paced');
 const { cpuMs } = require('./lib/process-cpu');
-const { pgbench, seedPgbenchRecords, SOURCES_PER_CLIENT, TARGETS } = require('./lib/pgbench');
+const { pgbench, runScript, seedPgbenchRecords, SOURCES_PER_CLIENT, TARGETS } = require('./lib/pgbench');
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 /** Which scenarios to run, e.g. BENCH_SCENARIOS=1 with BENCH_API_NODE_OPTIONS=--cpu-prof to profile creates. */
-const SCENARIOS = (process.env.BENCH_SCENARIOS ?? '1,2,3,4,5,6,7,8').split(',');
+const SCENARIOS = (process.env.BENCH_SCENARIOS ?? '1,2,3,4,5,6,7,8,9').split(',');
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const ROOT = path.join(__dirname, '..');
@@ -662,6 +662,60 @@ async function main() {
       rounds: runs,
     };
     }
+
+    // 9. Issue 15: event ingestion (bulks of 100 from CONNECTIONS clients) against pgbench sending the
+    // same statements, and GET /events/summaries of a record with 1,000,000 events against one with 10.
+    if (SCENARIOS.includes('9')) {
+    log('scenario 9: events');
+    memory.phase('9');
+    const ev = require('./lib/events-bench');
+    const entity = await call(api, key, 'POST', '/crm-core/v1/entities', { name: 'Event contact', slug: 'event-contact' });
+    const recordIds = await ev.seedEventRecords(pool, api.accountId, entity.entityId, 1000);
+    await pool.query('ANALYZE records');
+    const bulk = ev.bulkRequest(key, recordIds);
+    const script = ev.ingestScript({ apiKey: key.apiKey, accountId: api.accountId, entityId: entity.entityId, records: recordIds.length });
+    await cannon(api, { duration: 3, requests: [bulk] });
+    const apiRuns = [];
+    const ceilings = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const run = summarize(await cannon(api, { requests: [bulk] }));
+      apiRuns.push({ ...run, eventsPerSecond: run.rps * ev.BULK });
+      const ceiling = await runScript({ databaseUrl, script, clients: CONNECTIONS, seconds: SECONDS, variables: { n: (round + 1) * 10_000_000 } });
+      ceilings.push({ ...ceiling, eventsPerSecond: ceiling.tps * ev.BULK });
+    }
+    const errors = apiRuns.reduce((sum, r) => sum + r.errors, 0) + ceilings.reduce((sum, c) => sum + c.failed, 0);
+    if (errors > 0) throw new Error(`scenario 9: ${errors} failed bulks`);
+    const ingest = median(apiRuns, 'eventsPerSecond');
+    const ceiling = median(ceilings, 'eventsPerSecond');
+
+    const big = (await call(api, key, 'POST', '/crm-core/v1/records', { entityId: entity.entityId, name: 'a million events' })).recordId;
+    const small = (await call(api, key, 'POST', '/crm-core/v1/records', { entityId: entity.entityId, name: 'ten events' })).recordId;
+    const started = Date.now();
+    await ev.seedRecordEvents(pool, api.accountId, entity.entityId, big, 1_000_000);
+    await ev.seedRecordEvents(pool, api.accountId, entity.entityId, small, 10);
+    await pool.query('ANALYZE events; ANALYZE event_summaries');
+    log(`seeded 1,000,010 events in ${Math.round((Date.now() - started) / 1000)} s`);
+    const summaryMs = {};
+    for (const [label, recordId] of [['10', small], ['1000000', big]]) {
+      const ms = [];
+      for (let i = 0; i < 60; i++) {
+        const t0 = process.hrtime.bigint();
+        const totals = await call(api, key, 'GET', `/crm-core/v1/events/summaries?recordId=${recordId}`);
+        if (i >= 10) ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
+        const count = totals.reduce((sum, s) => sum + s.totalCount, 0);
+        if (count !== Number(label)) throw new Error(`summaries of ${label} events counted ${count}`);
+      }
+      ms.sort((a, b) => a - b);
+      summaryMs[label] = { p50: +ms[Math.floor(ms.length / 2)].toFixed(2), p95: +ms[Math.floor(ms.length * 0.95)].toFixed(2) };
+    }
+    results.scenario9 = {
+      ingest,
+      pgbench: ceiling,
+      ratio: +(ingest.eventsPerSecond / ceiling.eventsPerSecond).toFixed(2),
+      rounds: { apiEventsPerSecond: apiRuns.map((r) => r.eventsPerSecond), pgbenchEventsPerSecond: ceilings.map((c) => c.eventsPerSecond) },
+      summaries: { ...summaryMs, ratioP50: +(summaryMs['1000000'].p50 / summaryMs['10'].p50).toFixed(2) },
+    };
+    }
   } finally {
     const rss = memory.stop();
     results.apiPeakRssMb = rss.peakMb;
@@ -741,6 +795,14 @@ function printTable(r) {
     lines.push(
       '',
       `- 8. bulk-match, ${s8.sources} sources by sourceFilter against ${s8.targets} targets, one request: FIRST ${s8.requestMs.FIRST} ms (${s8.matched} pairs), ALL ${s8.requestMs.ALL} ms (${s8.matched * 2} pairs); the match statement alone through pg: ${s8.statementMs.FIRST} / ${s8.statementMs.ALL} ms (medians of ${s8.rounds.FIRST.length} rounds: ${s8.rounds.FIRST.join(', ')} / ${s8.rounds.ALL.join(', ')} ms)`,
+    );
+  }
+  const s9 = r.scenario9;
+  if (s9) {
+    lines.push(
+      '',
+      `- 9. event ingestion, bulks of 100 from ${r.connections} clients: API ${s9.ingest.eventsPerSecond} events/s (p50 ${s9.ingest.p50} ms, p99 ${s9.ingest.p99} ms a bulk), pgbench with the same statements ${s9.pgbench.eventsPerSecond} events/s: ${s9.ratio} (medians of ${s9.rounds.apiEventsPerSecond.length} rounds: ${s9.rounds.apiEventsPerSecond.join(', ')} / ${s9.rounds.pgbenchEventsPerSecond.join(', ')})`,
+      `- 9. GET /events/summaries, p50 (p95): record with 10 events ${s9.summaries['10'].p50} ms (${s9.summaries['10'].p95}), with 1,000,000 events ${s9.summaries['1000000'].p50} ms (${s9.summaries['1000000'].p95}): ratio ${s9.summaries.ratioP50}`,
     );
   }
   const byScenario = Object.entries(r.apiPeakRssMbByScenario ?? {}).map(([scenario, mb]) => `${scenario}: ${mb}`).join(', ');

@@ -54,13 +54,19 @@ SELECT record_problems, created_relationship FROM crm_insert_relationship(${lite
  * Runs pgbench for `seconds` with `clients` connections; `first` is where each client's pair
  * counter starts (advance it between rounds by more than a round's transactions per client).
  */
-async function pgbench({ databaseUrl, ctx, clients, seconds, first, sourceExclusive, targetExclusive }) {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'crm-pgbench-')), 'create.sql');
-  fs.writeFileSync(file, script(ctx, sourceExclusive, targetExclusive));
+function pgbench({ databaseUrl, ctx, clients, seconds, first, sourceExclusive, targetExclusive }) {
+  return runScript({ databaseUrl, script: script(ctx, sourceExclusive, targetExclusive), clients, seconds, variables: { n: first } });
+}
+
+/** pgbench with a script of one transaction, `-D` variables, extended protocol as node-postgres speaks it. */
+async function runScript({ databaseUrl, script: text, clients, seconds, variables = {} }) {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'crm-pgbench-')), 'script.sql');
+  fs.writeFileSync(file, text);
   try {
+    const defines = Object.entries(variables).flatMap(([name, value]) => ['-D', `${name}=${value}`]);
     const { stdout } = await promisify(execFile)(
       PGBENCH,
-      ['-n', '-M', 'extended', '-c', String(clients), '-j', String(Math.min(clients, os.cpus().length)), '-T', String(seconds), '-D', `n=${first}`, '-r', '-f', file, databaseUrl],
+      ['-n', '-M', 'extended', '-c', String(clients), '-j', String(Math.min(clients, os.cpus().length)), '-T', String(seconds), ...defines, '-r', '-f', file, databaseUrl],
       { maxBuffer: 16 * 1024 * 1024 },
     );
     const number = (pattern) => Number(pattern.exec(stdout)?.[1]);
@@ -75,4 +81,4 @@ async function pgbench({ databaseUrl, ctx, clients, seconds, first, sourceExclus
   }
 }
 
-module.exports = { pgbench, seedPgbenchRecords, SOURCES_PER_CLIENT, TARGETS };
+module.exports = { pgbench, runScript, seedPgbenchRecords, SOURCES_PER_CLIENT, TARGETS };
