@@ -19,7 +19,7 @@ const { pgbench, runScript, seedPgbenchRecords, SOURCES_PER_CLIENT, TARGETS } = 
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 /** Which scenarios to run, e.g. BENCH_SCENARIOS=1 with BENCH_API_NODE_OPTIONS=--cpu-prof to profile creates. */
-const SCENARIOS = (process.env.BENCH_SCENARIOS ?? '1,2,3,4,5,6,7,8,9').split(',');
+const SCENARIOS = (process.env.BENCH_SCENARIOS ?? '1,2,3,4,5,6,7,8,9,10').split(',');
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const ROOT = path.join(__dirname, '..');
@@ -716,6 +716,44 @@ async function main() {
       summaries: { ...summaryMs, ratioP50: +(summaryMs['1000000'].p50 / summaryMs['10'].p50).toFixed(2) },
     };
     }
+
+    // 10. Issue 16: an export of EXPORT_RECORDS (1,000,000) records with ten properties to CSV (and to .xlsx), as a job.
+    if (SCENARIOS.includes('10')) {
+    log('scenario 10: export');
+    memory.phase('10');
+    const { createSearchEntity, seedSearchRecords } = require('./lib/search-seed');
+    const n = Number(process.env.EXPORT_RECORDS ?? 1_000_000);
+    const post = (urlPath, body) => call(api, key, 'POST', urlPath, body);
+    const entity = await createSearchEntity(post, 'export');
+    const seeded = Date.now();
+    await seedSearchRecords(pool, api.accountId, entity, n, 9);
+    log(`seeded ${n} records in ${Math.round((Date.now() - seeded) / 1000)} s`);
+    const exports = {};
+    for (const format of (process.env.EXPORT_FORMATS ?? 'csv,excel').split(',')) {
+      memory.phase(`10-${format}`);
+      const started = Date.now();
+      const res = await fetch(`${api.base}/crm-core/v1/records/export/request`, {
+        method: 'POST',
+        headers: { Authorization: authorization(key), 'Content-Type': 'application/json' },
+        body: JSON.stringify({ entityId: entity.entityId, format }),
+      });
+      const { jobId } = await res.json();
+      let status;
+      for (;;) {
+        status = await call(api, key, 'GET', `/crm-core/v1/records/export/${jobId}/status`);
+        if (status.status === 'COMPLETED' || status.status === 'FAILED') break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      const seconds = +((Date.now() - started) / 1000).toFixed(1);
+      if (status.status !== 'COMPLETED' || status.processed !== n) throw new Error(`export ${format}: ${JSON.stringify(status)}`);
+      const downloadStarted = Date.now();
+      const file = await fetch(`${api.base}${status.downloadUrl}`);
+      let bytes = 0;
+      for await (const chunk of file.body) bytes += chunk.length;
+      exports[format] = { seconds, megabytes: +(bytes / 2 ** 20).toFixed(1), downloadSeconds: +((Date.now() - downloadStarted) / 1000).toFixed(1) };
+    }
+    results.scenario10 = { records: n, exports };
+    }
   } finally {
     const rss = memory.stop();
     results.apiPeakRssMb = rss.peakMb;
@@ -804,6 +842,12 @@ function printTable(r) {
       `- 9. event ingestion, bulks of 100 from ${r.connections} clients: API ${s9.ingest.eventsPerSecond} events/s (p50 ${s9.ingest.p50} ms, p99 ${s9.ingest.p99} ms a bulk), pgbench with the same statements ${s9.pgbench.eventsPerSecond} events/s: ${s9.ratio} (medians of ${s9.rounds.apiEventsPerSecond.length} rounds: ${s9.rounds.apiEventsPerSecond.join(', ')} / ${s9.rounds.pgbenchEventsPerSecond.join(', ')})`,
       `- 9. GET /events/summaries, p50 (p95): record with 10 events ${s9.summaries['10'].p50} ms (${s9.summaries['10'].p95}), with 1,000,000 events ${s9.summaries['1000000'].p50} ms (${s9.summaries['1000000'].p95}): ratio ${s9.summaries.ratioP50}`,
     );
+  }
+  const s10 = r.scenario10;
+  if (s10) {
+    for (const [format, x] of Object.entries(s10.exports)) {
+      lines.push(`- 10. export of ${s10.records} records to ${format}, as a job: ${x.seconds} s to COMPLETED, ${x.megabytes} MB, downloaded in ${x.downloadSeconds} s; API peak RSS ${r.apiPeakRssMbByScenario?.[`10-${format}`]} MB`);
+    }
   }
   const byScenario = Object.entries(r.apiPeakRssMbByScenario ?? {}).map(([scenario, mb]) => `${scenario}: ${mb}`).join(', ');
   lines.push(`- API peak resident memory: ${r.apiPeakRssMb} MB (by scenario, MB: ${byScenario})`);

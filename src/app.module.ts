@@ -22,7 +22,9 @@ import { ActivitiesModule } from './modules/activities/activities.module';
 import { ApiKeysModule } from './modules/api-keys/api-keys.module';
 import { EntitiesModule } from './modules/entities/entities.module';
 import { EventsModule } from './modules/events/events.module';
+import { ExportsModule } from './modules/exports/exports.module';
 import { HealthModule } from './modules/health/health.module';
+import { JobsModule } from './modules/jobs/jobs.module';
 import { PlansModule } from './modules/plans/plans.module';
 import { PropertiesModule } from './modules/properties/properties.module';
 import { RecordsModule } from './modules/records/records.module';
@@ -47,6 +49,8 @@ const FEATURE_MODULES = [
   SegmentsModule,
   ActivitiesModule,
   EventsModule,
+  JobsModule,
+  ExportsModule,
 ];
 
 @Global()

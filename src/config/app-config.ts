@@ -60,6 +60,18 @@ export class AppConfig {
   /** Connections the process holds at once; the ones past it are closed as they arrive. */
   @IsInt() @Min(1) @Transform(toInt)
   httpMaxConnections = 2_000;
+
+  /** Whether this process works the job queue (exports): on by default in every instance; off for an API-only instance. */
+  @IsIn(['true', 'false'])
+  jobWorkers: 'true' | 'false' = 'true';
+
+  /** How long a job may run before the queue gives it to another instance (its own, killed, is presumed dead). */
+  @IsInt() @Min(5) @Transform(toInt)
+  jobTimeoutSeconds = 900;
+
+  /** How often an idle worker looks for a job. */
+  @IsInt() @Min(1) @Max(3600) @Transform(toInt)
+  jobPollSeconds = 2;
 }
 
 export const ENV_NAMES: Record<keyof AppConfig, string> = {
@@ -77,6 +89,9 @@ export const ENV_NAMES: Record<keyof AppConfig, string> = {
   httpRequestTimeoutMs: 'HTTP_REQUEST_TIMEOUT_MS',
   httpKeepAliveTimeoutMs: 'HTTP_KEEP_ALIVE_TIMEOUT_MS',
   httpMaxConnections: 'HTTP_MAX_CONNECTIONS',
+  jobWorkers: 'JOB_WORKERS',
+  jobTimeoutSeconds: 'JOB_TIMEOUT_SECONDS',
+  jobPollSeconds: 'JOB_POLL_SECONDS',
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {

@@ -1,17 +1,21 @@
-import { Injectable, Logger, Module, OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, Logger, Module, OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { dataSourceOptions } from './data-source';
 import { runMigrations } from './migrate';
 
+/**
+ * Applies pending migrations while the app initialises: in onModuleInit, so that they are done
+ * before any module's onApplicationBootstrap (the job queue starts there, on the schema they make).
+ */
 @Injectable()
-class MigrationsOnBoot implements OnApplicationBootstrap {
+class MigrationsOnBoot implements OnModuleInit {
   private readonly logger = new Logger('Migrations');
 
   constructor(private readonly dataSource: DataSource) {}
 
-  async onApplicationBootstrap(): Promise<void> {
+  async onModuleInit(): Promise<void> {
     const applied = await runMigrations(this.dataSource);
     if (applied.length > 0) this.logger.log({ applied }, `applied ${applied.length} migration(s)`);
   }

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -23,6 +23,21 @@ export class SecretBox {
     cipher.setAAD(Buffer.from(associatedData, 'utf8'));
     const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     return Buffer.concat([Buffer.from([VERSION]), iv, cipher.getAuthTag(), ciphertext]);
+  }
+
+  /**
+   * A token for `message` that only this key makes (HMAC-SHA256, base64url), for a purpose such as
+   * a download link: bound to what it names, unguessable, and checked without storing it.
+   */
+  token(purpose: string, message: string): string {
+    return createHmac('sha256', this.key).update(`${purpose}\n${message}`).digest('base64url');
+  }
+
+  /** Whether `candidate` is the token of `message` (in constant time). */
+  isToken(purpose: string, message: string, candidate: string): boolean {
+    const expected = Buffer.from(this.token(purpose, message));
+    const given = Buffer.from(candidate);
+    return given.length === expected.length && timingSafeEqual(given, expected);
   }
 
   /** The plaintext, or undefined when the blob was not sealed by this key for this associated data. */

@@ -9,6 +9,8 @@ export const ERROR_STATUS = {
   QuotaExceeded: HttpStatus.FORBIDDEN,
   NotFound: HttpStatus.NOT_FOUND,
   Conflict: HttpStatus.CONFLICT,
+  Gone: HttpStatus.GONE,
+  TooManyRequests: HttpStatus.TOO_MANY_REQUESTS,
   PayloadTooLarge: HttpStatus.PAYLOAD_TOO_LARGE,
   UnsupportedMediaType: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
   InternalServerError: HttpStatus.INTERNAL_SERVER_ERROR,
@@ -50,6 +52,8 @@ export const errors = {
   quotaExceeded: (limitName: string) => new AppException('QuotaExceeded', `요금제 한도(${limitName})를 초과했습니다.`),
   notFound: (message: string) => new AppException('NotFound', message),
   conflict: (message: string) => new AppException('Conflict', message),
+  gone: (message: string) => new AppException('Gone', message),
+  tooManyRequests: (message: string) => new AppException('TooManyRequests', message),
   internal: () => new AppException('InternalServerError', '서버 내부 오류가 발생했습니다.'),
   unavailable: () => new AppException('ServiceUnavailable', '일시적으로 서비스를 이용할 수 없습니다. 잠시 후 다시 시도해 주세요.'),
 };

@@ -3,7 +3,7 @@ import { ApiExtraModels, ApiOperation, ApiQuery, ApiResponse, getSchemaPath } fr
 import { ErrorBody, errorResponse, quotaErrorResponse } from './error-responses';
 
 /** A notable error of one operation: what causes it there (the generic ones are added for every operation). */
-export type OperationErrors = Partial<Record<400 | 403 | 404 | 409, string>>;
+export type OperationErrors = Partial<Record<400 | 403 | 404 | 409 | 410 | 429, string>>;
 
 export interface ApiDocOptions {
   /** Roles are added from `@Roles()` when the document is built; say here what else a caller must know. */

@@ -17,8 +17,10 @@ const TYPICAL: Record<number, AppException> = {
   403: errors.forbidden(),
   404: errors.notFound('레코드를 찾을 수 없습니다.'),
   409: errors.conflict('동일한 관계가 이미 존재합니다.'),
+  410: errors.gone('내보내기 파일의 다운로드 기한이 지났습니다.'),
   413: new AppException('PayloadTooLarge', '요청 본문이 너무 큽니다. (최대 1 MiB)'),
   415: new AppException('UnsupportedMediaType', '요청 본문은 application/json 이어야 합니다.'),
+  429: errors.tooManyRequests('진행 중인 내보내기가 이미 2개입니다. 끝난 뒤에 다시 요청하세요.'),
   500: errors.internal(),
   503: errors.unavailable(),
 };

@@ -84,6 +84,16 @@ export class RecordsRepository {
     return this.txHost.tx.query(...matchStatement(accountId, match, limit));
   }
 
+  /** Up to `limit` live records matching a search prepared with SEARCH_PARAMS_BEFORE, in ID order after `afterRecordId`. */
+  async pageById(accountId: string, entityId: string, search: CompiledSearch, afterRecordId: string, limit: number): Promise<RecordEntity[]> {
+    const after = `$${SEARCH_PARAMS_BEFORE + search.params.length + 1}`;
+    const rows: SearchRow[] = await this.txHost.tx.query(
+      `SELECT ${COLUMNS} FROM records r ${search.join} WHERE ${SCOPE} AND ${search.where} AND r.record_id > ${after} ORDER BY r.record_id LIMIT $4`,
+      [accountId, entityId, false, limit, ...search.params, afterRecordId],
+    );
+    return rows.map(recordOfRow);
+  }
+
   /** How many of the entity's records (out of the trash, or in it) match a search prepared with COUNT_PARAMS_BEFORE. */
   async count(accountId: string, entityId: string, isDeleted: boolean, search: CompiledSearch): Promise<number> {
     const [{ count }] = await this.txHost.tx.query(

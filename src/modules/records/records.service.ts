@@ -213,6 +213,22 @@ export class RecordsService implements OnModuleInit {
     });
   }
 
+  /**
+   * The entity's live records that match a search, `batchSize` at a time in ID order (an export):
+   * run inside a REPEATABLE READ transaction, every batch reads the same snapshot.
+   */
+  async *matchingBatches(accountId: string, query: Omit<SearchQuery, 'isDeleted' | 'sortFields' | 'startKey'>, batchSize: number): AsyncGenerator<RecordEntity[]> {
+    const search = await this.searches.prepare(accountId, { ...query, isDeleted: false }, SEARCH_PARAMS_BEFORE, SEARCH_ENTITY_PARAM);
+    let after = '';
+    for (;;) {
+      const batch = await this.repository.pageById(accountId, query.entityId, search, after, batchSize);
+      if (batch.length === 0) return;
+      yield batch;
+      if (batch.length < batchSize) return;
+      after = batch[batch.length - 1].recordId;
+    }
+  }
+
   /** How many of the entity's records match a search (SPEC §9's count of a segment). */
   async count(accountId: string, query: SearchQuery): Promise<number> {
     await this.entities.assertExist(accountId, [query.entityId]);

@@ -202,6 +202,8 @@ export interface Outcome {
   body: any;
   text: string;
   headers: http.IncomingHttpHeaders;
+  /** The body's bytes, when a response came (a file, say). */
+  raw?: Buffer;
   /** The client-side failure: a code such as ECONNRESET, or 'DEADLINE' when the client gave up. */
   error?: string;
   start: number;
@@ -242,14 +244,15 @@ export function send(base: string, method: string, urlPath: string, options: Sen
       res.on('data', (part: Buffer) => parts.push(part));
       res.on('error', (error: NodeJS.ErrnoException) => finish({ status: 0, body: undefined, text: '', headers: res.headers, error: error.code ?? error.message }));
       res.on('end', () => {
-        const text = Buffer.concat(parts).toString('utf8');
+        const raw = Buffer.concat(parts);
+        const text = raw.toString('utf8');
         let body: unknown;
         try {
           body = text ? JSON.parse(text) : undefined;
         } catch {
           body = undefined;
         }
-        finish({ status: res.statusCode ?? 0, body, text, headers: res.headers });
+        finish({ status: res.statusCode ?? 0, body, text, headers: res.headers, raw });
       });
     });
     if (options.onSent) req.once('finish', options.onSent);

@@ -38,6 +38,8 @@ export interface ApiRoute {
   /** The documented JSON request body schema, if any; `$ref`s point into `schemas`. */
   requestSchema?: Json;
   schemas: Schemas;
+  /** Unsigned (the operation's `security` is empty): a download link, say, answered by its token, not by an account. */
+  isPublic: boolean;
 }
 
 interface OpenApiDocument {
@@ -47,6 +49,7 @@ interface OpenApiDocument {
       string,
       {
         parameters?: { name: string; in: string; required?: boolean; schema?: Json }[];
+        security?: unknown[];
         requestBody?: { content?: Record<string, { schema?: Json }> };
         responses?: Record<string, { content?: Record<string, { schema?: Json }> }>;
       }
@@ -365,6 +368,7 @@ export async function apiRoutes(t: TestApp): Promise<ApiRoute[]> {
         bodyFields: Object.keys((resolveSchema(schemas, requestSchema)?.properties as Json | undefined) ?? {}),
         requestSchema,
         schemas,
+        isPublic: Array.isArray(operation.security) && operation.security.length === 0,
       });
     }
   }

@@ -1,0 +1,229 @@
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { stringify } from 'csv-stringify';
+import ExcelJS from 'exceljs';
+import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
+import type { Writable } from 'node:stream';
+import type { DataSource } from 'typeorm';
+import { Inject } from '@nestjs/common';
+import { SecretBox } from '../../common/auth/secret-box';
+import { errors } from '../../common/errors/app.exception';
+import { generateId } from '../../common/ids/ids';
+import { AccountScopedRepository, InjectScopedRepository } from '../../common/persistence/account-scoped.repository';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { EntitiesService } from '../entities/entities.service';
+import { JobsService, type JobContext } from '../jobs/jobs.service';
+import { QUEUES } from '../jobs/queues';
+import { PropertiesService } from '../properties/properties.service';
+import { RecordsService } from '../records/records.service';
+import { ExportRequestResponse, ExportStatusResponse, RequestExportDto } from './dto/export.dto';
+import { csvRow, exportColumns } from './export-format';
+import { ExportFilesRepository } from './export-files.repository';
+import { ExportJobEntity, type ExportQuery } from './export-job.entity';
+
+/** Up to this many records an export is written in the request (SPEC §12); more is a job. */
+export const SYNC_MAX = 10_000;
+/** Exports of an account that may be waiting or running at once (SPEC §12: 429 past it). */
+export const RUNNING_MAX = 2;
+/** How long a download link works. */
+export const LINK_LIFETIME_MS = 60 * 60 * 1000;
+const BATCH = 2_000;
+const TOKEN_PURPOSE = 'export-download';
+const NOT_FOUND = '내보내기 작업을 찾을 수 없습니다.';
+
+interface ExportJobData {
+  accountId: string;
+  jobId: string;
+}
+
+/**
+ * Exports of records (SPEC §12): up to SYNC_MAX written in the request, more by a job on the queue
+ * any instance works. Every export reads one REPEATABLE READ snapshot (a record created meanwhile is
+ * in the file or not, never half), writes the file in chunks to PostgreSQL as it goes (memory does
+ * not grow with the file), and keeps it until its link expires an hour later.
+ */
+@Injectable()
+export class ExportsService implements OnModuleInit {
+  private readonly logger = new Logger('Exports');
+
+  constructor(
+    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectScopedRepository(ExportJobEntity) private readonly jobs: AccountScopedRepository<ExportJobEntity>,
+    private readonly files: ExportFilesRepository,
+    private readonly queue: JobsService,
+    private readonly records: RecordsService,
+    private readonly entities: EntitiesService,
+    private readonly properties: PropertiesService,
+    private readonly secrets: SecretBox,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    this.queue.work<ExportJobData>(QUEUES.recordsExport, (data, context) => this.runJob(data, context));
+    this.queue.work<ExportJobData>(QUEUES.recordsExportExpire, (data) => this.expire(data));
+  }
+
+  async request(accountId: string, memberId: string, dto: RequestExportDto): Promise<{ sync: boolean; body: ExportRequestResponse }> {
+    await this.entities.assertExist(accountId, [dto.entityId]);
+    const query: ExportQuery = { keyword: dto.keyword, filters: dto.filters, conditionGroup: dto.conditionGroup, segmentId: dto.segmentId, propertyIds: dto.propertyIds };
+    await this.columnsOf(accountId, dto.entityId, query.propertyIds);
+    // Counted now to choose the mode (every fault of the question is a 400 here, before a job exists).
+    const matching = await this.records.count(accountId, { entityId: dto.entityId, isDeleted: false, ...this.searchOf(query) });
+    const jobId = generateId('job');
+    const sync = matching <= SYNC_MAX;
+    await this.txHost.withTransaction(async () => {
+      // One account's exports are counted and added one at a time, on every instance (a transaction-level lock: PgBouncer-safe).
+      await this.txHost.tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('crm-export:' || $1, 0))`, [accountId]);
+      const [{ running }] = await this.txHost.tx.query(
+        `SELECT count(*)::int AS running FROM export_jobs WHERE account_id = $1 AND status IN ('PENDING', 'RUNNING') AND date_updated > now() - $2 * interval '1 second'`,
+        [accountId, this.config.jobTimeoutSeconds],
+      );
+      if (running >= RUNNING_MAX) throw errors.tooManyRequests(`진행 중인 내보내기가 이미 ${RUNNING_MAX}개입니다. 끝난 뒤에 다시 요청하세요.`);
+      await this.jobs.insert(accountId, { jobId, entityId: dto.entityId, format: dto.format, query, status: sync ? 'RUNNING' : 'PENDING', processed: 0, total: 0, createdBy: memberId });
+      if (!sync) await this.queue.send(QUEUES.recordsExport, { accountId, jobId } satisfies ExportJobData);
+    });
+    if (!sync) return { sync, body: { mode: 'async', jobId } };
+    try {
+      const job = await this.produce(accountId, jobId);
+      return { sync, body: { mode: 'sync', jobId, downloadUrl: this.downloadUrl(job), expiresAt: job.expiresAt!.toISOString() } };
+    } catch (error) {
+      await this.jobs.update(accountId, { jobId }, { status: 'FAILED', errorMessage: '내보내기 파일을 만들지 못했습니다.' });
+      throw error;
+    }
+  }
+
+  async status(accountId: string, jobId: string): Promise<ExportStatusResponse> {
+    const job = await this.jobs.findOne(accountId, { jobId });
+    if (!job) throw errors.notFound(NOT_FOUND);
+    return ExportStatusResponse.from(job, job.status === 'COMPLETED' ? this.downloadUrl(job) : undefined);
+  }
+
+  /** The file of a job, for whoever holds its link: 404 for a wrong token, 410 once the link has expired. */
+  async download(jobId: string, token: string): Promise<{ job: ExportJobEntity; chunks: AsyncGenerator<Buffer> }> {
+    // The link is not signed: the job is found by its ID alone (unique across accounts), then the token decides.
+    const job = await this.jobs.unscoped.findOne({ where: { jobId } });
+    if (!job || !job.expiresAt || !this.secrets.isToken(TOKEN_PURPOSE, this.tokenMessage(job), token)) throw errors.notFound(NOT_FOUND);
+    if (job.status === 'EXPIRED' || job.expiresAt.getTime() <= Date.now()) throw errors.gone('내보내기 파일의 다운로드 기한이 지났습니다.');
+    if (job.status !== 'COMPLETED') throw errors.notFound(NOT_FOUND);
+    return { job, chunks: this.files.chunks(job.accountId, job.jobId) };
+  }
+
+  private async runJob({ accountId, jobId }: ExportJobData, context: JobContext): Promise<void> {
+    const job = await this.jobs.findOne(accountId, { jobId });
+    if (!job || job.status === 'COMPLETED' || job.status === 'EXPIRED') return;
+    try {
+      await this.produce(accountId, jobId, context.signal);
+    } catch (error) {
+      // The queue tries again (on any instance) unless this was the last try; a stopping instance hands it back.
+      const last = context.retryCount >= 3 && !context.signal.aborted;
+      await this.jobs.update(accountId, { jobId }, last ? { status: 'FAILED', errorMessage: '내보내기 파일을 만들지 못했습니다.' } : { status: 'PENDING' });
+      if (last) this.logger.error(`export ${jobId} failed: ${(error as Error).message}`);
+      throw error;
+    }
+  }
+
+  /** Writes the file of a job from scratch (a retry starts over) and completes it. */
+  private async produce(accountId: string, jobId: string, signal?: AbortSignal): Promise<ExportJobEntity> {
+    const job = await this.jobs.findOne(accountId, { jobId });
+    if (!job) throw new Error(`export ${jobId} is gone`);
+    await this.files.remove(accountId, jobId);
+    await this.progress(accountId, jobId, { status: 'RUNNING', processed: 0 });
+    const columns = exportColumns(await this.columnsOf(accountId, job.entityId, job.query.propertyIds));
+    const out = this.files.writer(accountId, jobId);
+    const sheet = job.format === 'csv' ? csvSheet(out) : excelSheet(out);
+    await this.txHost.withTransaction({ isolationLevel: 'REPEATABLE READ' }, async () => {
+      const search = { entityId: job.entityId, ...this.searchOf(job.query) };
+      const total = await this.records.count(accountId, { ...search, isDeleted: false });
+      await this.progress(accountId, jobId, { total });
+      await sheet.add(columns.map((c) => c.header));
+      let processed = 0;
+      for await (const batch of this.records.matchingBatches(accountId, search, BATCH)) {
+        if (signal?.aborted) throw new Error('the instance is stopping: the export goes back to the queue');
+        for (const record of batch) await sheet.add(columns.map((c) => c.value(record)));
+        processed += batch.length;
+        await this.progress(accountId, jobId, { processed });
+      }
+    });
+    await sheet.end();
+    await finished(out);
+    const expiresAt = new Date(Date.now() + LINK_LIFETIME_MS);
+    await this.jobs.update(accountId, { jobId }, { status: 'COMPLETED', expiresAt, fileBytes: String(out.bytes()) });
+    await this.queue.send(QUEUES.recordsExportExpire, { accountId, jobId } satisfies ExportJobData, { startAfter: expiresAt });
+    return (await this.jobs.findOne(accountId, { jobId }))!;
+  }
+
+  /** The file goes when its link expires; the job stays, EXPIRED. */
+  private async expire({ accountId, jobId }: ExportJobData): Promise<void> {
+    await this.files.remove(accountId, jobId);
+    await this.dataSource.query(`UPDATE export_jobs SET status = 'EXPIRED', date_updated = now() WHERE account_id = $1 AND job_id = $2 AND status = 'COMPLETED'`, [accountId, jobId]);
+  }
+
+  /** State a client can draw a progress bar from, written outside the export's read transaction so that it shows at once. */
+  private async progress(accountId: string, jobId: string, patch: { status?: 'RUNNING'; processed?: number; total?: number }): Promise<void> {
+    const sets = Object.keys(patch).map((key, i) => `${key} = $${i + 3}`);
+    await this.dataSource.query(`UPDATE export_jobs SET ${sets.join(', ')}, date_updated = now() WHERE account_id = $1 AND job_id = $2`, [accountId, jobId, ...Object.values(patch)]);
+  }
+
+  private searchOf(query: ExportQuery) {
+    return { keyword: query.keyword, filters: query.filters, conditionGroup: query.conditionGroup, segmentId: query.segmentId };
+  }
+
+  /** The property columns: the ones asked for, in that order (400 for one the entity does not have), or all of the entity's. */
+  private async columnsOf(accountId: string, entityId: string, propertyIds: string[] | undefined) {
+    const properties = await this.properties.forEntity(accountId, entityId);
+    if (!propertyIds) return [...properties].sort((a, b) => a.dateCreated.getTime() - b.dateCreated.getTime() || a.propertyId.localeCompare(b.propertyId));
+    const byId = new Map(properties.map((p) => [p.propertyId, p]));
+    return [...new Set(propertyIds)].map((id, i) => {
+      const property = byId.get(id);
+      if (!property) throw errors.validation(`propertyIds[${i}]: 이 엔티티의 속성이 아닙니다.`);
+      return property;
+    });
+  }
+
+  private tokenMessage(job: ExportJobEntity): string {
+    return `${job.accountId}|${job.jobId}`;
+  }
+
+  private downloadUrl(job: ExportJobEntity): string {
+    return `/crm-core/v1/records/export/${job.jobId}/download?token=${this.secrets.token(TOKEN_PURPOSE, this.tokenMessage(job))}`;
+  }
+}
+
+/** A sheet being written: rows in, the file's bytes out to `out`. */
+interface SheetWriter {
+  add(cells: (string | number | boolean | null)[]): Promise<void>;
+  end(): Promise<void>;
+}
+
+/** CSV, UTF-8 with a byte-order mark (so that Excel reads Korean right), text escaped against formulas. */
+function csvSheet(out: Writable): SheetWriter {
+  const csv = stringify({ bom: true, record_delimiter: 'windows' });
+  csv.pipe(out);
+  return {
+    add: async (cells) => {
+      if (!csv.write(csvRow(cells))) await once(csv, 'drain');
+    },
+    end: async () => {
+      csv.end();
+    },
+  };
+}
+
+/** One .xlsx sheet, written as a stream (exceljs's streaming writer): cells typed, so text is never a formula. */
+function excelSheet(out: Writable): SheetWriter {
+  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: false, useSharedStrings: false });
+  const sheet = workbook.addWorksheet('records');
+  return {
+    add: async (cells) => {
+      sheet.addRow(cells.map((c) => c ?? null)).commit();
+    },
+    end: async () => {
+      sheet.commit();
+      await workbook.commit();
+    },
+  };
+}

@@ -1,0 +1,9 @@
+/** The queues of the product's background work; each is created by a migration (JobQueueAndExports). */
+export const QUEUES = {
+  /** An export of more than 10,000 records. */
+  recordsExport: 'records-export',
+  /** An export's file, deleted when its download link expires. */
+  recordsExportExpire: 'records-export-expire',
+} as const;
+
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
