@@ -19,7 +19,7 @@ const { pgbench, runScript, seedPgbenchRecords, SOURCES_PER_CLIENT, TARGETS } = 
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 /** Which scenarios to run, e.g. BENCH_SCENARIOS=1 with BENCH_API_NODE_OPTIONS=--cpu-prof to profile creates. */
-const SCENARIOS = (process.env.BENCH_SCENARIOS ?? '1,2,3,4,5,6,7,8,9,10').split(',');
+const SCENARIOS = (process.env.BENCH_SCENARIOS ?? '1,2,3,4,5,6,7,8,9,10,11').split(',');
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const ROOT = path.join(__dirname, '..');
@@ -754,6 +754,37 @@ async function main() {
     }
     results.scenario10 = { records: n, exports };
     }
+
+    // 11. Issue 16: an import of IMPORT_ROWS (100,000) rows of a CSV with five mapped columns, as a job.
+    if (SCENARIOS.includes('11')) {
+    log('scenario 11: import');
+    memory.phase('11');
+    const rows = Number(process.env.IMPORT_ROWS ?? 100_000);
+    const post = (urlPath, body) => call(api, key, 'POST', urlPath, body);
+    const { entityId } = await post('/crm-core/v1/entities', { name: 'Import', slug: 'import' });
+    const prop = async (name, fieldType, extra = {}) => (await post('/crm-core/v1/properties', { entityId, name, fieldType, ...extra })).propertyId;
+    const ids = { city: await prop('도시', 'TEXT'), score: await prop('점수', 'NUMBER'), phone: await prop('전화', 'PHONE'), grade: await prop('등급', 'DROPDOWN', { options: ['bronze', 'silver', 'gold'].map((value, i) => ({ label: value, value, priority: i })) }) };
+    const cities = ['서울', '부산', '인천', '대구', '대전'];
+    const lines = ['이름,도시,점수,전화,등급,태그'];
+    for (let i = 0; i < rows; i++) lines.push(`고객 ${i},${cities[i % 5]},${i % 1000},010-${String(i % 10000).padStart(4, '0')}-${String(i % 7919).padStart(4, '0')},${['bronze', 'silver', 'gold'][i % 3]},import;t${i % 10}`);
+    const csv = Buffer.from(`${lines.join('\n')}\n`);
+    const form = new FormData();
+    form.set('entityId', entityId);
+    form.set('columnMappings', JSON.stringify({ 이름: 'name', 도시: ids.city, 점수: ids.score, 전화: ids.phone, 등급: ids.grade, 태그: 'tags' }));
+    form.set('file', new Blob([csv], { type: 'text/csv' }), 'customers.csv');
+    const started = Date.now();
+    const res = await fetch(`${api.base}/crm-core/v1/records/import`, { method: 'POST', headers: { Authorization: authorization(key) }, body: form });
+    const { jobId } = await res.json();
+    if (res.status !== 202) throw new Error(`import: ${res.status}`);
+    let status;
+    for (;;) {
+      status = await call(api, key, 'GET', `/crm-core/v1/records/import/${jobId}`);
+      if (status.status === 'COMPLETED' || status.status === 'FAILED') break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    if (status.status !== 'COMPLETED' || status.created !== rows) throw new Error(`import: ${JSON.stringify({ ...status, errors: status.errors.slice(0, 3) })}`);
+    results.scenario11 = { rows, megabytes: +(csv.length / 2 ** 20).toFixed(1), seconds: +((Date.now() - started) / 1000).toFixed(1) };
+    }
   } finally {
     const rss = memory.stop();
     results.apiPeakRssMb = rss.peakMb;
@@ -849,6 +880,8 @@ function printTable(r) {
       lines.push(`- 10. export of ${s10.records} records to ${format}, as a job: ${x.seconds} s to COMPLETED, ${x.megabytes} MB, downloaded in ${x.downloadSeconds} s; API peak RSS ${r.apiPeakRssMbByScenario?.[`10-${format}`]} MB`);
     }
   }
+  const s11 = r.scenario11;
+  if (s11) lines.push(`- 11. import of ${s11.rows} CSV rows (${s11.megabytes} MB, six columns) as a job: ${s11.seconds} s to COMPLETED; API peak RSS ${r.apiPeakRssMbByScenario?.['11']} MB`);
   const byScenario = Object.entries(r.apiPeakRssMbByScenario ?? {}).map(([scenario, mb]) => `${scenario}: ${mb}`).join(', ');
   lines.push(`- API peak resident memory: ${r.apiPeakRssMb} MB (by scenario, MB: ${byScenario})`);
   console.log(lines.join('\n'));

@@ -24,6 +24,7 @@ import { EntitiesModule } from './modules/entities/entities.module';
 import { EventsModule } from './modules/events/events.module';
 import { ExportsModule } from './modules/exports/exports.module';
 import { HealthModule } from './modules/health/health.module';
+import { ImportsModule } from './modules/imports/imports.module';
 import { JobsModule } from './modules/jobs/jobs.module';
 import { PlansModule } from './modules/plans/plans.module';
 import { PropertiesModule } from './modules/properties/properties.module';
@@ -51,6 +52,7 @@ const FEATURE_MODULES = [
   EventsModule,
   JobsModule,
   ExportsModule,
+  ImportsModule,
 ];
 
 @Global()

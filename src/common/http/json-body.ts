@@ -1,4 +1,5 @@
-import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import express from 'express';
 import { isUtf8 } from 'node:buffer';
@@ -140,10 +141,38 @@ export function readJsonBody(req: Request, res: Response): Promise<void> {
  */
 @Injectable()
 export class JsonBodyGuard implements CanActivate {
+  /** Whether a handler is `@MultipartBody()`, looked up once per handler. */
+  private readonly multipart = new WeakMap<object, boolean>();
+
+  constructor(private readonly reflector: Reflector) {}
+
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const http = context.switchToHttp();
     const req = http.getRequest<Request>();
-    if (req.caller) await readJsonBody(req, http.getResponse<Response>());
+    if (!req.caller) return true;
+    if (this.isMultipart(context)) {
+      // The route's own interceptor (multer) reads it, with its own limits; anything but a form is a 415.
+      if (hasBody(req) && !/^multipart\/form-data\s*;/i.test(req.headers['content-type'] ?? '')) {
+        throw new AppException('UnsupportedMediaType', '요청 본문은 multipart/form-data 이어야 합니다.');
+      }
+      return true;
+    }
+    await readJsonBody(req, http.getResponse<Response>());
     return true;
   }
+
+  private isMultipart(context: ExecutionContext): boolean {
+    const handler = context.getHandler();
+    let multipart = this.multipart.get(handler);
+    if (multipart === undefined) {
+      multipart = this.reflector.get<boolean>(MULTIPART_BODY, handler) === true;
+      this.multipart.set(handler, multipart);
+    }
+    return multipart;
+  }
 }
+
+const MULTIPART_BODY = 'crm:multipartBody';
+
+/** A route whose body is a `multipart/form-data` upload, read by its own interceptor instead of as JSON (an import's file). */
+export const MultipartBody = () => SetMetadata(MULTIPART_BODY, true);

@@ -84,6 +84,26 @@ export class QuotaService {
     ]);
   }
 
+  /**
+   * How much of a limit is left (null: unlimited), with the account's counter locked until the
+   * caller's transaction ends: every other create of that limit, on any instance, waits at its
+   * commit, so a batch that takes no more than this never fails at its own (an import's rows past
+   * the limit are refused one by one instead).
+   */
+  async lockHeadroom(accountId: string, limit: LimitName, scopeId: string): Promise<number | null> {
+    if (!this.txHost.isTransactionActive()) throw new Error('a headroom is locked inside a transaction');
+    await this.txHost.tx.query(
+      `INSERT INTO account_usage (account_id, limit_name, scope_id, used) VALUES ($1, $2, $3, 0) ON CONFLICT (account_id, limit_name, scope_id) DO NOTHING`,
+      [accountId, limit, scopeId],
+    );
+    const [row]: { used: string; value: string | null }[] = await this.txHost.tx.query(
+      `SELECT u.used, l.value FROM account_usage u LEFT JOIN effective_limits l ON l.account_id = u.account_id AND l.limit_name = u.limit_name
+        WHERE u.account_id = $1 AND u.limit_name = $2 AND u.scope_id = $3 FOR UPDATE OF u`,
+      [accountId, limit, scopeId],
+    );
+    return row.value === null ? null : Math.max(0, Number(row.value) - Number(row.used));
+  }
+
   /** What the account uses of each limit, per scope, leaving out what is at zero. */
   async usage(accountId: string): Promise<{ limit: LimitName; scopeId: string; amount: number }[]> {
     const rows: { limit_name: LimitName; scope_id: string; used: string }[] = await this.txHost.tx.query(

@@ -30,7 +30,7 @@ export const SYNC_MAX = 10_000;
 export const RUNNING_MAX = 2;
 /** How long a download link works. */
 export const LINK_LIFETIME_MS = 60 * 60 * 1000;
-const BATCH = 2_000;
+const BATCH = 5_000;
 const TOKEN_PURPOSE = 'export-download';
 const NOT_FOUND = '내보내기 작업을 찾을 수 없습니다.';
 
@@ -139,11 +139,14 @@ export class ExportsService implements OnModuleInit {
       const search = { entityId: job.entityId, ...this.searchOf(job.query) };
       const total = await this.records.count(accountId, { ...search, isDeleted: false });
       await this.progress(accountId, jobId, { total });
-      await sheet.add(columns.map((c) => c.header));
+      sheet.add(columns.map((c) => c.header));
       let processed = 0;
       for await (const batch of this.records.matchingBatches(accountId, search, BATCH)) {
         if (signal?.aborted) throw new Error('the instance is stopping: the export goes back to the queue');
-        for (const record of batch) await sheet.add(columns.map((c) => c.value(record)));
+        for (const record of batch) {
+          // Waits only when the file's writer asks for it (backpressure), not once a row.
+          if (!sheet.add(columns.map((c) => c.value(record)))) await sheet.drained();
+        }
         processed += batch.length;
         await this.progress(accountId, jobId, { processed });
       }
@@ -195,7 +198,9 @@ export class ExportsService implements OnModuleInit {
 
 /** A sheet being written: rows in, the file's bytes out to `out`. */
 interface SheetWriter {
-  add(cells: (string | number | boolean | null)[]): Promise<void>;
+  /** false when the writer wants the caller to wait for `drained()` before the next row. */
+  add(cells: (string | number | boolean | null)[]): boolean;
+  drained(): Promise<void>;
   end(): Promise<void>;
 }
 
@@ -204,8 +209,9 @@ function csvSheet(out: Writable): SheetWriter {
   const csv = stringify({ bom: true, record_delimiter: 'windows' });
   csv.pipe(out);
   return {
-    add: async (cells) => {
-      if (!csv.write(csvRow(cells))) await once(csv, 'drain');
+    add: (cells) => csv.write(csvRow(cells)),
+    drained: async () => {
+      await once(csv, 'drain');
     },
     end: async () => {
       csv.end();
@@ -218,8 +224,12 @@ function excelSheet(out: Writable): SheetWriter {
   const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: false, useSharedStrings: false });
   const sheet = workbook.addWorksheet('records');
   return {
-    add: async (cells) => {
+    add: (cells) => {
       sheet.addRow(cells.map((c) => c ?? null)).commit();
+      return !out.writableNeedDrain;
+    },
+    drained: async () => {
+      if (out.writableNeedDrain) await once(out, 'drain');
     },
     end: async () => {
       sheet.commit();

@@ -4,6 +4,8 @@ export const QUEUES = {
   recordsExport: 'records-export',
   /** An export's file, deleted when its download link expires. */
   recordsExportExpire: 'records-export-expire',
+  /** An import of a CSV or .xlsx file. */
+  recordsImport: 'records-import',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];

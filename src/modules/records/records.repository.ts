@@ -94,6 +94,18 @@ export class RecordsRepository {
     return rows.map(recordOfRow);
   }
 
+  /** The entity's live records whose property holds one of `values` (compared as text), oldest first. */
+  async liveByValue(accountId: string, entityId: string, propertyId: string, values: string[]): Promise<RecordEntity[]> {
+    if (values.length === 0) return [];
+    const rows: SearchRow[] = await this.txHost.tx.query(
+      `SELECT ${COLUMNS} FROM records r
+        WHERE r.account_id = $1 AND r.entity_id = $2 AND NOT r.is_deleted AND r.data ->> $3 = ANY ($4::text[])
+        ORDER BY r.date_created, r.record_id`,
+      [accountId, entityId, propertyId, values],
+    );
+    return rows.map(recordOfRow);
+  }
+
   /** How many of the entity's records (out of the trash, or in it) match a search prepared with COUNT_PARAMS_BEFORE. */
   async count(accountId: string, entityId: string, isDeleted: boolean, search: CompiledSearch): Promise<number> {
     const [{ count }] = await this.txHost.tx.query(

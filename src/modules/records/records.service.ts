@@ -1,6 +1,8 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { TransactionHost } from '@nestjs-cls/transactional';
+import { Propagation, TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { plainToInstance } from 'class-transformer';
+import { validate } from 'class-validator';
 import { In } from 'typeorm';
 import { errors } from '../../common/errors/app.exception';
 import { findBodyProblem } from '../../common/http/json-body';
@@ -88,6 +90,43 @@ export interface ValueMatch {
 const MATCHABLE_KINDS: readonly FieldKind[] = ['name', 'text', 'email', 'phone', 'number', 'option'];
 /** How many times a match is run again when a target it chose went to the trash before it was locked. */
 const MATCH_ATTEMPTS = 3;
+
+/** One row of an import, its cells already read by their columns' types (the imports module's work). */
+export interface ImportRow {
+  /** The data row's number in the file, from 1 (the header not counted). */
+  row: number;
+  name?: string;
+  tags?: string[];
+  data: RecordData;
+}
+
+/** Why a row of an import did not land. */
+export interface ImportRowError {
+  row: number;
+  column?: string;
+  errorCode: 'ValidationError' | 'QuotaExceeded';
+  errorMessage: string;
+}
+
+export interface ImportBatchResult {
+  created: number;
+  updated: number;
+  errors: ImportRowError[];
+}
+
+/** How an import writes: new records, or (UPSERT) the record whose `matchBy` property holds the row's value, else a new one. */
+export interface ImportWrite {
+  mode: 'CREATE' | 'UPSERT';
+  matchBy?: string;
+  dryRun: boolean;
+}
+
+/** Thrown to roll a dry run's transaction back with its result. */
+class DryRunResult extends Error {
+  constructor(readonly result: ImportBatchResult) {
+    super('dry run');
+  }
+}
 
 /**
  * Records and their trash. `records.max` counts records outside the trash: trashing frees a unit,
@@ -226,6 +265,81 @@ export class RecordsService implements OnModuleInit {
       yield batch;
       if (batch.length < batchSize) return;
       after = batch[batch.length - 1].recordId;
+    }
+  }
+
+  /**
+   * Writes a batch of an import's rows in one transaction: each row checked as POST /records
+   * checks a body (bad rows reported and skipped), `records.max` held exactly (the counter locked
+   * for the batch, rows past the limit refused with QuotaExceeded), and with UPSERT each key under
+   * a transaction lock, so that two imports at once never create it twice; within the batch the
+   * later row with a key updates what the earlier made. A dry run does all of it and rolls back.
+   */
+  async importBatch(accountId: string, entityId: string, rows: ImportRow[], write: ImportWrite): Promise<ImportBatchResult> {
+    try {
+      // Nested: a savepoint inside the caller's transaction (the import's progress commits with the batch), so that a dry run rolls back to it.
+      return await this.txHost.withTransaction(Propagation.Nested, async () => {
+        await this.entities.lockForRecordWrite(accountId, entityId);
+        const properties = await this.properties.forEntity(accountId, entityId);
+        const result: ImportBatchResult = { created: 0, updated: 0, errors: [] };
+        const valid: (ImportRow & { data: RecordData; tags: string[] })[] = [];
+        for (const row of rows) {
+          const body = plainToInstance(CreateRecordDto, { entityId, name: row.name, data: row.data, tags: row.tags ?? [] });
+          const [fault] = await validate(body, { whitelist: true, forbidNonWhitelisted: true });
+          const problem = fault ? `${fault.property}: ${Object.values(fault.constraints ?? {}).join(', ') || '올바르지 않습니다.'}` : findDataProblem(properties, row.data);
+          if (problem) result.errors.push({ row: row.row, column: fault?.property, errorCode: 'ValidationError', errorMessage: problem });
+          else valid.push({ ...row, data: compactData(row.data), tags: [...new Set(row.tags ?? [])] });
+        }
+        const existing = new Map<string, RecordEntity>();
+        const keyOf = (row: { data: RecordData }) => (write.matchBy === undefined || row.data[write.matchBy] === undefined ? undefined : String(row.data[write.matchBy]));
+        if (write.mode === 'UPSERT') {
+          const keys = [...new Set(valid.map(keyOf).filter((k): k is string => k !== undefined))].sort();
+          for (const key of keys) await this.txHost.tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`crm-import:${accountId}:${entityId}:${write.matchBy}:${key}`]);
+          for (const record of await this.repository.liveByValue(accountId, entityId, write.matchBy!, keys)) {
+            const key = String(record.data[write.matchBy!]);
+            if (!existing.has(key)) existing.set(key, record);
+          }
+        }
+        const creates: RecordEntity[] = [];
+        /** For each record the batch creates: its row, then the later rows of the batch that updated it. */
+        const rowsOfCreate = new Map<string, number[]>();
+        for (const row of valid) {
+          const key = keyOf(row);
+          const found = key === undefined ? undefined : existing.get(key);
+          if (found) {
+            const patch = { ...(row.name !== undefined ? { name: row.name } : {}), ...(row.tags.length > 0 ? { tags: row.tags } : {}), data: mergeData(found.data, row.data) };
+            const pending = rowsOfCreate.get(found.recordId);
+            // A record this batch creates is inserted in its final state; a stored one is updated now.
+            if (pending) pending.push(row.row);
+            else await this.records.update(accountId, { recordId: found.recordId }, patch);
+            Object.assign(found, patch);
+            result.updated++;
+          } else {
+            const created = { recordId: generateId('record'), entityId, name: row.name!, data: row.data, tags: row.tags } as RecordEntity;
+            creates.push(created);
+            rowsOfCreate.set(created.recordId, [row.row]);
+            if (key !== undefined) existing.set(key, created);
+          }
+        }
+        const headroom = creates.length === 0 ? null : await this.quota.lockHeadroom(accountId, 'records.max', '');
+        const allowed = headroom === null ? creates.length : Math.min(headroom, creates.length);
+        for (const refused of creates.slice(allowed)) {
+          const [first, ...updates] = rowsOfCreate.get(refused.recordId)!;
+          result.updated -= updates.length;
+          for (const row of [first, ...updates]) result.errors.push({ row, errorCode: 'QuotaExceeded', errorMessage: '요금제 한도(records.max)를 초과했습니다.' });
+        }
+        if (allowed > 0) {
+          await this.records.insert(accountId, creates.slice(0, allowed).map(({ recordId, name, data, tags }) => ({ recordId, entityId, name, data, tags })));
+          await this.quota.consume(accountId, 'records.max', '', allowed);
+        }
+        result.created = allowed;
+        result.errors.sort((a, b) => a.row - b.row);
+        if (write.dryRun) throw new DryRunResult(result);
+        return result;
+      });
+    } catch (error) {
+      if (error instanceof DryRunResult) return error.result;
+      throw error;
     }
   }
 

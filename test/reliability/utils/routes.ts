@@ -40,6 +40,8 @@ export interface ApiRoute {
   schemas: Schemas;
   /** Unsigned (the operation's `security` is empty): a download link, say, answered by its token, not by an account. */
   isPublic: boolean;
+  /** Its body is a `multipart/form-data` upload (an import's file), not JSON: no example body can be made for it. */
+  multipart: boolean;
 }
 
 interface OpenApiDocument {
@@ -369,6 +371,7 @@ export async function apiRoutes(t: TestApp): Promise<ApiRoute[]> {
         requestSchema,
         schemas,
         isPublic: Array.isArray(operation.security) && operation.security.length === 0,
+        multipart: Boolean(operation.requestBody?.content?.['multipart/form-data']),
       });
     }
   }
@@ -451,7 +454,18 @@ export async function twoSeededAccounts(names: { a: string; b: string }): Promis
   const routes = await apiRoutes(t);
   const a = await seedAccount(t, { name: names.a });
   const b = await seedAccount(t, { name: names.b });
-  return { t, db: t.app.get(DataSource), routes, a, b, fa: await seedResources(a, routes), fb: await seedResources(b, routes) };
+  const [fa, fb] = [await seedResources(a, routes), await seedResources(b, routes)];
+  for (const [account, f] of [[a, fa], [b, fb]] as const) await importSettled(account.as.OWNER, f);
+  return { t, db: t.app.get(DataSource), routes, a, b, fa, fb };
+}
+
+/** Waits until the fixture's import job has ended, so that the account's rows stay as they are from then on. */
+async function importSettled(c: SignedClient, f: Fixture): Promise<void> {
+  const jobId = f.derived[`${API}/records/import/{jobId}`];
+  for (let i = 0; jobId && i < 300; i++) {
+    if (['COMPLETED', 'FAILED'].includes((await c.get(`${API}/records/import/${jobId}`)).body?.status)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /**
@@ -504,6 +518,15 @@ export async function seedResources(account: SeededAccount, routes: ApiRoute[]):
     sampleData,
     derived: {},
   };
+  // An import job: its route takes a multipart form, which no JSON example can make. A dry run, so
+  // that it writes no records (twoSeededAccounts waits for it to end: importSettled).
+  if (routes.some((r) => r.template.startsWith(`${API}/records/import`))) {
+    const started = await ok(
+      c.post(`${API}/records/import`).field('entityId', entityId).field('columnMappings', '{"name":"name"}').field('dryRun', 'true').attach('file', Buffer.from(`name\nimported ${n}\n`), 'seed.csv'),
+      'import',
+    );
+    fixture.derived[`${API}/records/import/{jobId}`] = started.jobId as string;
+  }
   await deriveIds(c, routes, fixture);
   return fixture;
 }
