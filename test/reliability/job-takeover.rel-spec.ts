@@ -84,6 +84,40 @@ describe('Jobs survive their instance (issue 16)', () => {
     }, 300_000);
   }
 
+  it('SIGKILL to the instance running an import: the other carries on after the last batch written, and every row lands once', async () => {
+    const rows = 30_000;
+    const [a] = await startInstances(1, { databaseUrl, label: 'import-a', env: JOB_ENV });
+    const imported = (await signedSend(a, 'POST', '/crm-core/v1/entities', { name: 'Imported', slug: 'imported' })).body.entityId as string;
+    const csv = `name\n${Array.from({ length: rows }, (_, i) => `row ${i}`).join('\n')}\n`;
+    const form = new FormData();
+    form.set('entityId', imported);
+    form.set('columnMappings', '{"name":"name"}');
+    form.set('file', new Blob([csv], { type: 'text/csv' }), 'rows.csv');
+    const res = await fetch(`${a.base}/crm-core/v1/records/import`, { method: 'POST', headers: { Authorization: authorization(account) }, body: form });
+    expect(res.status).toBe(202);
+    const { jobId } = (await res.json()) as { jobId: string };
+    const importStatus = async (instance: Instance) => (await signedSend(instance, 'GET', `/crm-core/v1/records/import/${jobId}`)).body;
+    let before = await importStatus(a);
+    for (const deadline = Date.now() + 60_000; !(before.processed > 0 && before.processed < rows); before = await importStatus(a)) {
+      if (Date.now() > deadline || before.status === 'COMPLETED') throw new Error(`import ${jobId}: ${JSON.stringify(before)}`);
+      await sleep(50);
+    }
+    a.kill('SIGKILL');
+    await a.exited;
+    const [b] = await startInstances(1, { databaseUrl, label: 'import-b', env: JOB_ENV });
+    let done = await importStatus(b);
+    for (const deadline = Date.now() + 120_000; done.status !== 'COMPLETED' && done.status !== 'FAILED'; done = await importStatus(b)) {
+      if (Date.now() > deadline) throw new Error(`import ${jobId}: ${JSON.stringify(done)}`);
+      await sleep(200);
+    }
+    expect(done).toMatchObject({ status: 'COMPLETED', total: rows, processed: rows, created: rows, failed: 0 });
+    const [{ n, names }] = (await db.query(`SELECT count(*)::int AS n, count(DISTINCT name)::int AS names FROM records WHERE entity_id = $1`, [imported])).rows;
+    expect([n, names]).toEqual([rows, rows]);
+    printFigures('import takeover after SIGKILL', { processedWhenKilled: before.processed });
+    b.kill('SIGTERM');
+    await b.exited;
+  }, 300_000);
+
   it('a CSV export read back has exactly its records', async () => {
     const [a] = await startInstances(1, { databaseUrl, label: 'csv', env: JOB_ENV });
     const requested = await signedSend(a, 'POST', '/crm-core/v1/records/export/request', { entityId, format: 'csv' });
