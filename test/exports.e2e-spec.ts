@@ -180,8 +180,19 @@ describe('Export (SPEC §12)', () => {
     it('at most 2 exports of an account wait or run at once, exactly, across instances (429 past it)', async () => {
       await bulkRecords(10_001, 'bulk');
       const clients = [signed(t.app.getHttpServer(), account.keys.MEMBER), signed(second.app.getHttpServer(), account.keys.MEMBER)];
-      // Sent together: all six are counted long before a 10,001-record export can finish and free its place.
-      const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => clients[i % 2].post(`${PATH}/request`, { entityId, format: 'csv' })));
+      // The accepted exports must not finish (and free their places) while the six are counted, however
+      // slow the machine: their first write waits on this lock until the answers are in.
+      const holder = t.app.get(DataSource).createQueryRunner();
+      await holder.connect();
+      await holder.startTransaction();
+      await holder.query('LOCK TABLE export_files IN SHARE ROW EXCLUSIVE MODE');
+      let answers;
+      try {
+        answers = await Promise.all(Array.from({ length: 6 }, (_, i) => clients[i % 2].post(`${PATH}/request`, { entityId, format: 'csv' })));
+      } finally {
+        await holder.rollbackTransaction();
+        await holder.release();
+      }
       expect(answers.map((r) => r.status).sort()).toEqual([202, 202, 429, 429, 429, 429]);
       for (const r of answers.filter((a) => a.status === 429)) expectError(r, 429, 'TooManyRequests');
       // Once they are done, there is room again.

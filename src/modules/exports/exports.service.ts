@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
@@ -8,7 +8,6 @@ import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import type { DataSource } from 'typeorm';
-import { Inject } from '@nestjs/common';
 import { SecretBox } from '../../common/auth/secret-box';
 import { errors } from '../../common/errors/app.exception';
 import { generateId } from '../../common/ids/ids';

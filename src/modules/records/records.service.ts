@@ -294,7 +294,10 @@ export class RecordsService implements OnModuleInit {
         const keyOf = (row: { data: RecordData }) => (write.matchBy === undefined || row.data[write.matchBy] === undefined ? undefined : String(row.data[write.matchBy]));
         if (write.mode === 'UPSERT') {
           const keys = [...new Set(valid.map(keyOf).filter((k): k is string => k !== undefined))].sort();
-          for (const key of keys) await this.txHost.tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`crm-import:${accountId}:${entityId}:${write.matchBy}:${key}`]);
+          // In one statement, in key order (unnest keeps the sorted order): two imports lock alike and cannot deadlock.
+          await this.txHost.tx.query(`SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) AS k`, [
+            keys.map((key) => `crm-import:${accountId}:${entityId}:${write.matchBy}:${key}`),
+          ]);
           for (const record of await this.repository.liveByValue(accountId, entityId, write.matchBy!, keys)) {
             const key = String(record.data[write.matchBy!]);
             if (!existing.has(key)) existing.set(key, record);
