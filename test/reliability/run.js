@@ -66,6 +66,9 @@ async function startPgBouncer(serverUrl, dir) {
       'pool_mode = transaction',
       'max_client_conn = 1000',
       'default_pool_size = 20',
+      // Every suite has a database of its own: a server connection left idle to a finished suite's
+      // database would otherwise stay 10 minutes, and 37 suites' worth pass PostgreSQL's 100.
+      'server_idle_timeout = 5',
       'query_timeout = 15',
       'idle_transaction_timeout = 10',
       `logfile = ${path.join(dir, 'pgbouncer.log')}`,
