@@ -239,7 +239,6 @@ function idForField(f: Fixture, field: string, index: number, routeName: string)
   return id;
 }
 
-/** The schema's example with every ID field given the account's IDs, and names, slugs and keys made unique by `n`. */
 /**
  * An example value the fixture's ID replaces: any string of a field ID_FIELDS names (`apiKey` is
  * `NCS…`), else one of a CRM ID's shape, so that an `orderId` inside free-form `properties`
@@ -247,6 +246,7 @@ function idForField(f: Fixture, field: string, index: number, routeName: string)
  */
 const isIdValue = (field: string, value: unknown) => typeof value === 'string' && (field in ID_FIELDS || /^CRM[A-Z]{2}1\d{15}[A-Z0-9]{11}$/.test(value));
 
+/** The schema's example with every ID field given the account's IDs, and names, slugs and keys made unique by `n`. */
 function fitToAccount(value: unknown, f: Fixture, n: number, routeName: string, field?: string): unknown {
   if (field !== undefined && isIdField(field)) {
     if (isIdValue(field, value)) return idForField(f, field, 0, routeName);
