@@ -153,8 +153,11 @@ export class ExportsService implements OnModuleInit {
     await sheet.end();
     await finished(out);
     const expiresAt = new Date(Date.now() + LINK_LIFETIME_MS);
-    await this.jobs.update(accountId, { jobId }, { status: 'COMPLETED', expiresAt, fileBytes: String(out.bytes()) });
-    await this.queue.send(QUEUES.recordsExportExpire, { accountId, jobId } satisfies ExportJobData, { startAfter: expiresAt });
+    // One transaction: a completed export always has its deletion scheduled, even if the instance dies here.
+    await this.txHost.withTransaction(async () => {
+      await this.jobs.update(accountId, { jobId }, { status: 'COMPLETED', expiresAt, fileBytes: String(out.bytes()) });
+      await this.queue.send(QUEUES.recordsExportExpire, { accountId, jobId } satisfies ExportJobData, { startAfter: expiresAt });
+    });
     return (await this.jobs.findOne(accountId, { jobId }))!;
   }
 
