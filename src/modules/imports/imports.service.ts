@@ -6,6 +6,7 @@ import type { DataSource } from 'typeorm';
 import { errors } from '../../common/errors/app.exception';
 import { generateId } from '../../common/ids/ids';
 import { AccountScopedRepository, InjectScopedRepository } from '../../common/persistence/account-scoped.repository';
+import { type ChangeActor, currentActor, runAsActor } from '../../common/persistence/change-actor';
 import { EntitiesService } from '../entities/entities.service';
 import { JobsService, type JobContext } from '../jobs/jobs.service';
 import { QUEUES } from '../jobs/queues';
@@ -28,6 +29,8 @@ const NOT_FOUND = '가져오기 작업을 찾을 수 없습니다.';
 interface ImportJobData {
   accountId: string;
   jobId: string;
+  /** Who asked for the import: its records' changes are theirs, with the request that sent the file. */
+  actor?: ChangeActor;
 }
 
 /** The uploaded file, as multer gives it. */
@@ -84,7 +87,7 @@ export class ImportsService implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.queue.work<ImportJobData>(QUEUES.recordsImport, (data, context) => this.run(data, context));
+    this.queue.work<ImportJobData>(QUEUES.recordsImport, (data, context) => (data.actor ? runAsActor(data.actor, () => this.run(data, context)) : this.run(data, context)));
   }
 
   async request(accountId: string, memberId: string, file: UploadedImportFile | undefined, dto: RequestImportDto): Promise<{ jobId: string }> {
@@ -104,7 +107,7 @@ export class ImportsService implements OnModuleInit {
         status: 'PENDING', total: 0, processed: 0, created: 0, updated: 0, failed: 0, errors: [], createdBy: memberId,
       });
       await this.txHost.tx.query(`INSERT INTO import_files (account_id, job_id, bytes) VALUES ($1, $2, $3)`, [accountId, jobId, file.buffer]);
-      await this.queue.send(QUEUES.recordsImport, { accountId, jobId } satisfies ImportJobData);
+      await this.queue.send(QUEUES.recordsImport, { accountId, jobId, actor: currentActor() } satisfies ImportJobData);
     });
     return { jobId };
   }

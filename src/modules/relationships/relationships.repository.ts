@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { currentActorSetting } from '../../common/persistence/change-actor';
 import type { LimitName } from '../../common/quota/limits';
 import type { LinkProblem } from '../records/records.service';
 import type { NamedRelationship } from './dto/relationship.dto';
@@ -75,13 +76,14 @@ export class RelationshipsRepository {
    * One statement, so no START or COMMIT round trips (crm_insert_relationship, migration
    * RelationshipCreateOnlyInserts): locks both records FOR SHARE, inserts when records raise no
    * problem, and records the intent to take `limit`, applied when the statement commits (403 then,
-   * and nothing stays). Unique indexes decide duplicates and cardinality (409).
+   * and nothing stays). Unique indexes decide duplicates and cardinality (409). It sets who links
+   * (`crm.actor`) itself, for the change it writes (RelationshipInsertSetsActor).
    */
   async insertOne(accountId: string, relationship: NewRelationship, limit: LimitName): Promise<{ created: RelationshipEntity } | { problems: LinkProblem[] }> {
     const r = relationship;
     const [{ record_problems, created_relationship }]: { record_problems: { problem: LinkProblem }[] | null; created_relationship: RelationshipRow | null }[] =
       await this.txHost.tx.query(
-        `SELECT record_problems, created_relationship FROM crm_insert_relationship($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11)`,
+        `SELECT record_problems, created_relationship FROM crm_insert_relationship($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12)`,
         [
           accountId,
           r.relationshipId,
@@ -94,6 +96,7 @@ export class RelationshipsRepository {
           r.sourceExclusive,
           r.targetExclusive,
           limit,
+          currentActorSetting(),
         ],
       );
     return created_relationship ? { created: toEntity(created_relationship) } : { problems: (record_problems ?? []).map((r) => r.problem) };

@@ -232,11 +232,13 @@ export class RelationshipsService implements OnModuleInit {
     return RelationshipResponse.from(relationship);
   }
 
-  /** Replaces the metadata whole; source and target never change. */
-  async update(accountId: string, relationshipId: string, dto: UpdateRelationshipDto): Promise<RelationshipResponse> {
-    await this.get(accountId, relationshipId);
-    await this.relationships.update(accountId, { relationshipId }, { metadata: dto.metadata });
-    return this.get(accountId, relationshipId);
+  /** Replaces the metadata whole; source and target never change. In a transaction: the change is written with who made it. */
+  update(accountId: string, relationshipId: string, dto: UpdateRelationshipDto): Promise<RelationshipResponse> {
+    return this.txHost.withTransaction(async () => {
+      await this.get(accountId, relationshipId);
+      await this.relationships.update(accountId, { relationshipId }, { metadata: dto.metadata });
+      return this.get(accountId, relationshipId);
+    });
   }
 
   /** Permanent; frees its quota in the same transaction (only the request that deleted it frees it). */
