@@ -19,7 +19,7 @@ const { pgbench, runScript, seedPgbenchRecords, SOURCES_PER_CLIENT, TARGETS } = 
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 /** Which scenarios to run, e.g. BENCH_SCENARIOS=1 with BENCH_API_NODE_OPTIONS=--cpu-prof to profile creates. */
-const SCENARIOS = (process.env.BENCH_SCENARIOS ?? '1,2,3,4,5,6,7,8,9,10,11').split(',');
+const SCENARIOS = (process.env.BENCH_SCENARIOS ?? '1,2,3,4,5,6,7,8,9,10,11,12').split(',');
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const ROOT = path.join(__dirname, '..');
@@ -785,6 +785,68 @@ async function main() {
     if (status.status !== 'COMPLETED' || status.created !== rows) throw new Error(`import: ${JSON.stringify({ ...status, errors: status.errors.slice(0, 3) })}`);
     results.scenario11 = { rows, megabytes: +(csv.length / 2 ** 20).toFixed(1), seconds: +((Date.now() - started) / 1000).toFixed(1) };
     }
+
+    // 12. Issue 17: what an Idempotency-Key and the change stream (record history) cost a signed
+    // create, each against the same create without, in alternating rounds of one run.
+    if (SCENARIOS.includes('12')) {
+    log('scenario 12: creates with an Idempotency-Key, and with history against without');
+    memory.phase('12');
+    const entity = await call(api, key, 'POST', '/crm-core/v1/entities', { name: 'Retry contact', slug: 'retry-contact' });
+    const other = await call(api, key, 'POST', '/crm-core/v1/entities', { name: 'Retry company', slug: 'retry-company' });
+    const linkType = await call(api, key, 'POST', '/crm-core/v1/relationships/types', { name: 'retries at', sourceEntityId: entity.entityId, targetEntityId: other.entityId });
+    const pairs = pairsOf(await seedRecords(pool, api.accountId, entity.entityId, 2000, 'k'), await seedRecords(pool, api.accountId, other.entityId, 200, 'K'));
+    await pool.query('ANALYZE');
+    let nextPair = 0;
+    let nextKey = 0;
+    const runId = randomBytes(4).toString('hex');
+    /** A signed create of `kind`, with a fresh Idempotency-Key each time when `keyed`. */
+    const creates = (kind, keyed) => ({
+      method: 'POST',
+      path: kind === 'relationship' ? '/crm-core/v1/relationships' : '/crm-core/v1/records',
+      setupRequest: (req) => {
+        req.headers = { ...req.headers, 'content-type': 'application/json', authorization: authorization(key), ...(keyed ? { 'idempotency-key': `bench-${runId}-${nextKey++}` } : {}) };
+        if (kind === 'relationship') {
+          const [source, target] = pairs[nextPair++ % pairs.length];
+          req.body = JSON.stringify({ relationshipTypeId: linkType.relationshipTypeId, sourceEntityId: entity.entityId, sourceRecordId: source, targetEntityId: other.entityId, targetRecordId: target });
+        } else {
+          req.body = JSON.stringify({ entityId: entity.entityId, name: `retry ${nextKey}` });
+        }
+        return req;
+      },
+    });
+    const HISTORY_TRIGGERS = ['records_inserted_changes', 'relationships_inserted_changes'];
+    const history = (on) => pool.query(HISTORY_TRIGGERS.map((t) => `ALTER TABLE ${t.split('_')[0]} ${on ? 'ENABLE' : 'DISABLE'} TRIGGER ${t}`).join('; '));
+    const variants = {
+      relationship: () => creates('relationship', false),
+      relationshipKeyed: () => creates('relationship', true),
+      record: () => creates('record', false),
+      recordKeyed: () => creates('record', true),
+      relationshipNoHistory: () => creates('relationship', false),
+      recordNoHistory: () => creates('record', false),
+    };
+    const runs = Object.fromEntries(Object.keys(variants).map((name) => [name, []]));
+    await cannon(api, { duration: 3, requests: [creates('record', true)] });
+    try {
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const [name, request] of Object.entries(variants)) {
+          await history(!name.endsWith('NoHistory'));
+          const run = summarize(await cannon(api, { requests: [request()] }));
+          if (run.errors > 0) throw new Error(`scenario 12 ${name}: ${run.errors} errors`);
+          runs[name].push(run);
+        }
+      }
+    } finally {
+      await history(true);
+    }
+    const peak = Object.fromEntries(Object.entries(runs).map(([name, r]) => [name, median(r, 'rps')]));
+    const ratio = (a, b) => +(peak[a].rps / peak[b].rps).toFixed(2);
+    results.scenario12 = {
+      ...peak,
+      keyedOverPlain: { relationship: ratio('relationshipKeyed', 'relationship'), record: ratio('recordKeyed', 'record') },
+      historyOverNone: { relationship: ratio('relationship', 'relationshipNoHistory'), record: ratio('record', 'recordNoHistory') },
+      rounds: Object.fromEntries(Object.entries(runs).map(([name, r]) => [name, r.map((x) => x.rps)])),
+    };
+    }
   } finally {
     const rss = memory.stop();
     results.apiPeakRssMb = rss.peakMb;
@@ -882,6 +944,14 @@ function printTable(r) {
   }
   const s11 = r.scenario11;
   if (s11) lines.push(`- 11. import of ${s11.rows} CSV rows (${s11.megabytes} MB, six columns) as a job: ${s11.seconds} s to COMPLETED; API peak RSS ${r.apiPeakRssMbByScenario?.['11']} MB`);
+  const s12 = r.scenario12;
+  if (s12) {
+    const rate = (name) => `${s12[name].rps} req/s (p99 ${s12[name].p99} ms)`;
+    lines.push(
+      `- 12. signed POST /relationships: plain ${rate('relationship')}, with an Idempotency-Key ${rate('relationshipKeyed')}: ${s12.keyedOverPlain.relationship}; without history ${rate('relationshipNoHistory')}: with history ${s12.historyOverNone.relationship}`,
+      `- 12. signed POST /records: plain ${rate('record')}, with an Idempotency-Key ${rate('recordKeyed')}: ${s12.keyedOverPlain.record}; without history ${rate('recordNoHistory')}: with history ${s12.historyOverNone.record} (medians of ${s12.rounds.record.length} rounds; rounds: ${JSON.stringify(s12.rounds)})`,
+    );
+  }
   const byScenario = Object.entries(r.apiPeakRssMbByScenario ?? {}).map(([scenario, mb]) => `${scenario}: ${mb}`).join(', ');
   lines.push(`- API peak resident memory: ${r.apiPeakRssMb} MB (by scenario, MB: ${byScenario})`);
   console.log(lines.join('\n'));

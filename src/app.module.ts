@@ -2,7 +2,6 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import { ClsPluginTransactional } from '@nestjs-cls/transactional';
-import { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { ClsModule } from 'nestjs-cls';
 import { LoggerModule } from 'nestjs-pino';
 import type { HttpLogger } from 'pino-http';
@@ -13,6 +12,7 @@ import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { JsonBodyGuard } from './common/http/json-body';
 import { createRequestLogger } from './common/http/request-logging';
 import { createValidationPipe } from './common/http/validation.pipe';
+import { ActorTransactionalAdapter, ChangeActorInterceptor } from './common/persistence/change-actor';
 import { QuotaInterceptor } from './common/quota/quota.interceptor';
 import { QuotaModule } from './common/quota/quota.module';
 import { APP_CONFIG, type AppConfig } from './config/app-config';
@@ -24,6 +24,9 @@ import { EntitiesModule } from './modules/entities/entities.module';
 import { EventsModule } from './modules/events/events.module';
 import { ExportsModule } from './modules/exports/exports.module';
 import { HealthModule } from './modules/health/health.module';
+import { HistoryModule } from './modules/history/history.module';
+import { IdempotencyInterceptor } from './modules/idempotency/idempotency.interceptor';
+import { IdempotencyModule } from './modules/idempotency/idempotency.module';
 import { ImportsModule } from './modules/imports/imports.module';
 import { JobsModule } from './modules/jobs/jobs.module';
 import { PlansModule } from './modules/plans/plans.module';
@@ -53,6 +56,8 @@ const FEATURE_MODULES = [
   JobsModule,
   ExportsModule,
   ImportsModule,
+  HistoryModule,
+  IdempotencyModule,
 ];
 
 @Global()
@@ -88,7 +93,7 @@ export class AppModule {
           plugins: [
             new ClsPluginTransactional({
               imports: [TypeOrmModule],
-              adapter: new TransactionalAdapterTypeOrm({ dataSourceToken: getDataSourceToken() }),
+              adapter: new ActorTransactionalAdapter({ dataSourceToken: getDataSourceToken() }),
             }),
           ],
         }),
@@ -102,6 +107,10 @@ export class AppModule {
         { provide: APP_GUARD, useExisting: HmacAuthGuard },
         { provide: APP_GUARD, useClass: JsonBodyGuard },
         { provide: APP_GUARD, useExisting: RolesGuard },
+        // Outermost first: the caller is known to the transactions the idempotency key opens, and
+        // a replayed answer is given before any quota is metered.
+        { provide: APP_INTERCEPTOR, useClass: ChangeActorInterceptor },
+        { provide: APP_INTERCEPTOR, useExisting: IdempotencyInterceptor },
         { provide: APP_INTERCEPTOR, useExisting: QuotaInterceptor },
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },

@@ -1,10 +1,10 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { AppException, ERROR_STATUS, ErrorCode, errors } from './app.exception';
+import { AppException, ERROR_STATUS, ErrorCode, errors, ReplayedAnswer } from './app.exception';
 import { fromDatabaseError } from './postgres-errors';
 
 const CODE_BY_STATUS = new Map<number, ErrorCode>(
-  (Object.entries(ERROR_STATUS) as [ErrorCode, number][]).filter(([code]) => code !== 'QuotaExceeded' && code !== 'BadRequest').map(([code, status]) => [status, code]),
+  (Object.entries(ERROR_STATUS) as [ErrorCode, number][]).filter(([code]) => !['QuotaExceeded', 'BadRequest', 'IdempotencyKeyInUse', 'IdempotencyKeyReused'].includes(code)).map(([code, status]) => [status, code]),
 );
 
 /** Turns anything a handler, guard, pipe or the framework throws into SPEC §1's error body. */
@@ -47,6 +47,13 @@ export function sendError(res: Response, error: AppException): void {
   res.status(error.status).json(error.toBody());
 }
 
+function replay(res: Response, answer: ReplayedAnswer): void {
+  if (res.headersSent) return;
+  res.status(answer.status).setHeader('Idempotent-Replayed', 'true');
+  if (answer.body === null) res.end();
+  else res.type('application/json').send(answer.body);
+}
+
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
@@ -55,6 +62,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const req = http.getRequest<Request>();
     const res = http.getResponse<Response>();
+    if (exception instanceof ReplayedAnswer) return replay(res, exception);
     const known = toAppException(exception);
     const error = known ?? errors.internal();
     if (error.status >= 500) {

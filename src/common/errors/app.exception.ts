@@ -9,7 +9,9 @@ export const ERROR_STATUS = {
   QuotaExceeded: HttpStatus.FORBIDDEN,
   NotFound: HttpStatus.NOT_FOUND,
   Conflict: HttpStatus.CONFLICT,
+  IdempotencyKeyInUse: HttpStatus.CONFLICT,
   Gone: HttpStatus.GONE,
+  IdempotencyKeyReused: HttpStatus.UNPROCESSABLE_ENTITY,
   TooManyRequests: HttpStatus.TOO_MANY_REQUESTS,
   PayloadTooLarge: HttpStatus.PAYLOAD_TOO_LARGE,
   UnsupportedMediaType: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
@@ -22,6 +24,19 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
 export interface ErrorBody {
   errorCode: ErrorCode;
   errorMessage: string;
+}
+
+/**
+ * The answer stored under an Idempotency-Key (SPEC §13), given again as it was first sent: the
+ * global filter sends its status and body byte for byte, with `Idempotent-Replayed: true`.
+ */
+export class ReplayedAnswer extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: string | null,
+  ) {
+    super('replayed answer');
+  }
 }
 
 /** A domain error: services throw it, the global filter turns it into SPEC §1's body. */
@@ -52,6 +67,8 @@ export const errors = {
   quotaExceeded: (limitName: string) => new AppException('QuotaExceeded', `요금제 한도(${limitName})를 초과했습니다.`),
   notFound: (message: string) => new AppException('NotFound', message),
   conflict: (message: string) => new AppException('Conflict', message),
+  idempotencyKeyInUse: () => new AppException('IdempotencyKeyInUse', '같은 Idempotency-Key의 요청이 아직 처리 중입니다. 잠시 후 다시 시도하세요.'),
+  idempotencyKeyReused: () => new AppException('IdempotencyKeyReused', '이 Idempotency-Key는 다른 메서드, 경로 또는 본문의 요청에 이미 쓰였습니다.'),
   gone: (message: string) => new AppException('Gone', message),
   tooManyRequests: (message: string) => new AppException('TooManyRequests', message),
   internal: () => new AppException('InternalServerError', '서버 내부 오류가 발생했습니다.'),

@@ -2,6 +2,7 @@ import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import express from 'express';
+import multer from 'multer';
 import { isUtf8 } from 'node:buffer';
 import { AppException, errors } from '../errors/app.exception';
 
@@ -141,8 +142,8 @@ export function readJsonBody(req: Request, res: Response): Promise<void> {
  */
 @Injectable()
 export class JsonBodyGuard implements CanActivate {
-  /** Whether a handler is `@MultipartBody()`, looked up once per handler. */
-  private readonly multipart = new WeakMap<object, boolean>();
+  /** The form reader of a `@MultipartBody()` handler (null for JSON), made once per handler. */
+  private readonly forms = new WeakMap<object, FormReader | null>();
 
   constructor(private readonly reflector: Reflector) {}
 
@@ -150,29 +151,57 @@ export class JsonBodyGuard implements CanActivate {
     const http = context.switchToHttp();
     const req = http.getRequest<Request>();
     if (!req.caller) return true;
-    if (this.isMultipart(context)) {
-      // The route's own interceptor (multer) reads it, with its own limits; anything but a form is a 415.
-      if (hasBody(req) && !/^multipart\/form-data\s*;/i.test(req.headers['content-type'] ?? '')) {
+    const form = this.formReader(context);
+    if (form) {
+      if (!hasBody(req)) return true;
+      if (!/^multipart\/form-data\s*;/i.test(req.headers['content-type'] ?? '')) {
         throw new AppException('UnsupportedMediaType', '요청 본문은 multipart/form-data 이어야 합니다.');
       }
+      await readForm(form, req, http.getResponse<Response>());
       return true;
     }
     await readJsonBody(req, http.getResponse<Response>());
     return true;
   }
 
-  private isMultipart(context: ExecutionContext): boolean {
+  private formReader(context: ExecutionContext): FormReader | null {
     const handler = context.getHandler();
-    let multipart = this.multipart.get(handler);
-    if (multipart === undefined) {
-      multipart = this.reflector.get<boolean>(MULTIPART_BODY, handler) === true;
-      this.multipart.set(handler, multipart);
+    let reader = this.forms.get(handler);
+    if (reader === undefined) {
+      const options = this.reflector.get<MultipartOptions | undefined>(MULTIPART_BODY, handler);
+      reader = options ? multer({ storage: multer.memoryStorage(), limits: options.limits }).single(options.file) : null;
+      this.forms.set(handler, reader);
     }
-    return multipart;
+    return reader;
   }
 }
 
 const MULTIPART_BODY = 'crm:multipartBody';
 
-/** A route whose body is a `multipart/form-data` upload, read by its own interceptor instead of as JSON (an import's file). */
-export const MultipartBody = () => SetMetadata(MULTIPART_BODY, true);
+type FormReader = ReturnType<ReturnType<typeof multer>['single']>;
+
+export interface MultipartOptions {
+  /** The form field that carries the one file (`req.file`); the other fields are `req.body`. */
+  file: string;
+  limits: multer.Options['limits'];
+}
+
+/**
+ * A route whose body is a `multipart/form-data` upload of one file, read here (in memory, within
+ * `limits`) like a JSON body is, before the interceptors: an Idempotency-Key's fingerprint takes the
+ * file in.
+ */
+export const MultipartBody = (options: MultipartOptions) => SetMetadata(MULTIPART_BODY, options);
+
+/** A form's faults as SPEC §1's errors: 413 past a size limit, 400 for the rest. */
+function readForm(reader: FormReader, req: Request, res: Response): Promise<void> {
+  return new Promise((resolve, reject) =>
+    reader(req, res, (err?: unknown) => {
+      if (!err) return resolve();
+      const code = (err as { code?: string }).code;
+      if (code === 'LIMIT_FILE_SIZE') return reject(new AppException('PayloadTooLarge', '파일이 너무 큽니다.'));
+      if (err instanceof multer.MulterError) return reject(errors.validation(`폼을 읽을 수 없습니다. (${err.field ? `${err.field}: ` : ''}${err.message})`));
+      return reject(errors.validation('multipart/form-data 본문이 올바르지 않습니다.'));
+    }),
+  );
+}

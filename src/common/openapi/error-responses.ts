@@ -20,6 +20,7 @@ const TYPICAL: Record<number, AppException> = {
   410: errors.gone('내보내기 파일의 다운로드 기한이 지났습니다.'),
   413: new AppException('PayloadTooLarge', '요청 본문이 너무 큽니다. (최대 1 MiB)'),
   415: new AppException('UnsupportedMediaType', '요청 본문은 application/json 이어야 합니다.'),
+  422: errors.idempotencyKeyReused(),
   429: errors.tooManyRequests('진행 중인 내보내기가 이미 2개입니다. 끝난 뒤에 다시 요청하세요.'),
   500: errors.internal(),
   503: errors.unavailable(),

@@ -3,6 +3,7 @@ import { ModulesContainer, Reflector } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { IS_PUBLIC } from '../auth/public.decorator';
 import { Roles } from '../auth/roles';
+import { errors } from '../errors/app.exception';
 import { API_PREFIX } from '../http/api-prefix';
 import { ErrorBody, errorResponse } from './error-responses';
 import { SIGNING_SCHEMES, signSwaggerUiRequest } from './sign-request';
@@ -72,7 +73,7 @@ function accessByOperationId(app: INestApplication): Map<string, HandlerAccess> 
  */
 function completeOperations(document: OpenAPIObject, access: Map<string, HandlerAccess>): void {
   for (const [path, item] of Object.entries(document.paths)) {
-    for (const operation of Object.values(item) as OperationObject[]) {
+    for (const [method, operation] of Object.entries(item) as [string, OperationObject][]) {
       if (!operation?.responses) continue; // path-level fields such as `parameters`
       const handler = access.get(operation.operationId ?? '');
       if (handler?.isPublic || !path.startsWith(`/${API_PREFIX}`)) {
@@ -86,8 +87,35 @@ function completeOperations(document: OpenAPIObject, access: Map<string, Handler
       for (const [status, description] of Object.entries(GENERIC_ERRORS)) {
         operation.responses[status] ??= errorResponse(Number(status), description);
       }
+      if (IDEMPOTENT_METHODS.has(method)) acceptIdempotencyKey(operation);
     }
   }
+}
+
+const IDEMPOTENT_METHODS = new Set(['post', 'patch', 'delete']);
+
+/** SPEC §13 on every signed POST, PATCH and DELETE: the header, and the two answers it adds. */
+function acceptIdempotencyKey(operation: OperationObject): void {
+  operation.parameters = [
+    ...(operation.parameters ?? []),
+    {
+      name: 'Idempotency-Key',
+      in: 'header',
+      required: false,
+      schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x20-\\x7E]+$' },
+      description:
+        'Makes a retry safe: the first answer (status and body, `5xx` excepted) is kept 24 hours for the account and key, and the same request sent again gets it back with `Idempotent-Replayed: true`, changing nothing. docs/idempotency.md.',
+    },
+  ];
+  const conflict = operation.responses['409'] as ReturnType<typeof errorResponse> | undefined;
+  const inUse = errorResponse(409, 'IdempotencyKeyInUse: a request with the same `Idempotency-Key` is still running; retry later.', [errors.idempotencyKeyInUse()]);
+  if (conflict && 'content' in conflict) {
+    conflict.description = `${conflict.description} Or IdempotencyKeyInUse: a request with the same \`Idempotency-Key\` is still running.`;
+    Object.assign(conflict.content['application/json'].examples, inUse.content['application/json'].examples);
+  } else {
+    operation.responses['409'] = inUse;
+  }
+  operation.responses['422'] = errorResponse(422, 'IdempotencyKeyReused: the `Idempotency-Key` was used with another method, path or body.');
 }
 
 /** The OpenAPI document of every route, served at /docs (Swagger UI) and /docs/openapi.json. */

@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { TransactionHost } from '@nestjs-cls/transactional';
+import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { Writable } from 'node:stream';
 import type { DataSource } from 'typeorm';
 
@@ -7,14 +9,25 @@ import type { DataSource } from 'typeorm';
 export const CHUNK_BYTES = 1024 * 1024;
 
 /**
- * Export files in PostgreSQL (`export_files`), so that every instance serves every file. Written
- * on connections of their own, outside the export's read transaction (a REPEATABLE READ snapshot
- * cannot write, and a chunk must be there whatever becomes of the read). A store of S3's kind
- * would keep the same three methods.
+ * Export files in PostgreSQL (`export_files`), so that every instance serves every file. A job's
+ * file is written on connections of its own, outside the export's read transaction (a REPEATABLE
+ * READ snapshot cannot write, and a chunk must be there whatever becomes of the read); a sync
+ * export's, with its job. A store of S3's kind would keep the same four methods.
  */
 @Injectable()
 export class ExportFilesRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
+  ) {}
+
+  /** A whole file held in memory (a sync export's), stored in the caller's transaction, with its job. */
+  async store(accountId: string, jobId: string, bytes: Buffer): Promise<void> {
+    for (let chunk = 0; chunk === 0 || chunk * CHUNK_BYTES < bytes.length; chunk++) {
+      const part = bytes.subarray(chunk * CHUNK_BYTES, (chunk + 1) * CHUNK_BYTES);
+      await this.txHost.tx.query(`INSERT INTO export_files (account_id, job_id, chunk, bytes) VALUES ($1, $2, $3, $4)`, [accountId, jobId, chunk, part]);
+    }
+  }
 
   /** A stream that stores what is written to it, chunk by chunk; `bytes()` says how many when it has finished. */
   writer(accountId: string, jobId: string): Writable & { bytes: () => number } {

@@ -6,7 +6,7 @@ import { stringify } from 'csv-stringify';
 import ExcelJS from 'exceljs';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
-import type { Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import type { DataSource } from 'typeorm';
 import { SecretBox } from '../../common/auth/secret-box';
 import { errors } from '../../common/errors/app.exception';
@@ -17,6 +17,7 @@ import { EntitiesService } from '../entities/entities.service';
 import { JobsService, type JobContext } from '../jobs/jobs.service';
 import { QUEUES } from '../jobs/queues';
 import { PropertiesService } from '../properties/properties.service';
+import type { RecordEntity } from '../records/record.entity';
 import { RecordsService } from '../records/records.service';
 import { ExportRequestResponse, ExportStatusResponse, RequestExportDto } from './dto/export.dto';
 import { csvRow, exportColumns } from './export-format';
@@ -73,26 +74,41 @@ export class ExportsService implements OnModuleInit {
     // Counted now to choose the mode (every fault of the question is a 400 here, before a job exists).
     const matching = await this.records.count(accountId, { entityId: dto.entityId, isDeleted: false, ...this.searchOf(query) });
     const jobId = generateId('job');
-    const sync = matching <= SYNC_MAX;
-    await this.txHost.withTransaction(async () => {
-      // One account's exports are counted and added one at a time, on every instance (a transaction-level lock: PgBouncer-safe).
-      await this.txHost.tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('crm-export:' || $1, 0))`, [accountId]);
-      const [{ running }] = await this.txHost.tx.query(
-        `SELECT count(*)::int AS running FROM export_jobs WHERE account_id = $1 AND status IN ('PENDING', 'RUNNING') AND date_updated > now() - $2 * interval '1 second'`,
-        [accountId, this.config.jobTimeoutSeconds],
-      );
-      if (running >= RUNNING_MAX) throw errors.tooManyRequests(`진행 중인 내보내기가 이미 ${RUNNING_MAX}개입니다. 끝난 뒤에 다시 요청하세요.`);
-      await this.jobs.insert(accountId, { jobId, entityId: dto.entityId, format: dto.format, query, status: sync ? 'RUNNING' : 'PENDING', processed: 0, total: 0, createdBy: memberId });
-      if (!sync) await this.queue.send(QUEUES.recordsExport, { accountId, jobId } satisfies ExportJobData);
-    });
-    if (!sync) return { sync, body: { mode: 'async', jobId } };
-    try {
-      const job = await this.produce(accountId, jobId);
-      return { sync, body: { mode: 'sync', jobId, downloadUrl: this.downloadUrl(job), expiresAt: job.expiresAt!.toISOString() } };
-    } catch (error) {
-      await this.jobs.update(accountId, { jobId }, { status: 'FAILED', errorMessage: '내보내기 파일을 만들지 못했습니다.' });
-      throw error;
+    if (matching > SYNC_MAX) {
+      await this.txHost.withTransaction(async () => {
+        await this.admit(accountId);
+        await this.jobs.insert(accountId, { jobId, entityId: dto.entityId, format: dto.format, query, status: 'PENDING', processed: 0, total: 0, createdBy: memberId });
+        await this.queue.send(QUEUES.recordsExport, { accountId, jobId } satisfies ExportJobData);
+      });
+      return { sync: false, body: { mode: 'async', jobId } };
     }
+    // Small enough to be read in one statement (one snapshot) and written in memory; the job and
+    // its file are then stored in one transaction (the caller's, under an Idempotency-Key).
+    const columns = exportColumns(await this.columnsOf(accountId, dto.entityId, query.propertyIds));
+    const file = new MemoryFile();
+    const total = await writeSheet(dto.format, file, columns, this.records.matchingBatches(accountId, { entityId: dto.entityId, ...this.searchOf(query) }, Number.MAX_SAFE_INTEGER));
+    const expiresAt = new Date(Date.now() + LINK_LIFETIME_MS);
+    const job = await this.txHost.withTransaction(async () => {
+      await this.admit(accountId);
+      const bytes = file.bytes();
+      await this.jobs.insert(accountId, {
+        jobId, entityId: dto.entityId, format: dto.format, query, status: 'COMPLETED', processed: total, total, createdBy: memberId, expiresAt, fileBytes: String(bytes.length),
+      });
+      await this.files.store(accountId, jobId, bytes);
+      await this.queue.send(QUEUES.recordsExportExpire, { accountId, jobId } satisfies ExportJobData, { startAfter: expiresAt });
+      return (await this.jobs.findOne(accountId, { jobId }))!;
+    });
+    return { sync: true, body: { mode: 'sync', jobId, downloadUrl: this.downloadUrl(job), expiresAt: expiresAt.toISOString() } };
+  }
+
+  /** One account's exports are counted and added one at a time, on every instance (a transaction-level lock: PgBouncer-safe): 429 past RUNNING_MAX. */
+  private async admit(accountId: string): Promise<void> {
+    await this.txHost.tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('crm-export:' || $1, 0))`, [accountId]);
+    const [{ running }] = await this.txHost.tx.query(
+      `SELECT count(*)::int AS running FROM export_jobs WHERE account_id = $1 AND status IN ('PENDING', 'RUNNING') AND date_updated > now() - $2 * interval '1 second'`,
+      [accountId, this.config.jobTimeoutSeconds],
+    );
+    if (running >= RUNNING_MAX) throw errors.tooManyRequests(`진행 중인 내보내기가 이미 ${RUNNING_MAX}개입니다. 끝난 뒤에 다시 요청하세요.`);
   }
 
   async status(accountId: string, jobId: string): Promise<ExportStatusResponse> {
@@ -133,25 +149,14 @@ export class ExportsService implements OnModuleInit {
     await this.progress(accountId, jobId, { status: 'RUNNING', processed: 0 });
     const columns = exportColumns(await this.columnsOf(accountId, job.entityId, job.query.propertyIds));
     const out = this.files.writer(accountId, jobId);
-    const sheet = job.format === 'csv' ? csvSheet(out) : excelSheet(out);
     await this.txHost.withTransaction({ isolationLevel: 'REPEATABLE READ' }, async () => {
       const search = { entityId: job.entityId, ...this.searchOf(job.query) };
-      const total = await this.records.count(accountId, { ...search, isDeleted: false });
-      await this.progress(accountId, jobId, { total });
-      sheet.add(columns.map((c) => c.header));
-      let processed = 0;
-      for await (const batch of this.records.matchingBatches(accountId, search, BATCH)) {
+      await this.progress(accountId, jobId, { total: await this.records.count(accountId, { ...search, isDeleted: false }) });
+      await writeSheet(job.format, out, columns, this.records.matchingBatches(accountId, search, BATCH), async (processed) => {
         if (signal?.aborted) throw new Error('the instance is stopping: the export goes back to the queue');
-        for (const record of batch) {
-          // Waits only when the file's writer asks for it (backpressure), not once a row.
-          if (!sheet.add(columns.map((c) => c.value(record)))) await sheet.drained();
-        }
-        processed += batch.length;
         await this.progress(accountId, jobId, { processed });
-      }
+      });
     });
-    await sheet.end();
-    await finished(out);
     const expiresAt = new Date(Date.now() + LINK_LIFETIME_MS);
     // One transaction: a completed export always has its deletion scheduled, even if the instance dies here.
     await this.txHost.withTransaction(async () => {
@@ -238,4 +243,45 @@ function excelSheet(out: Writable): SheetWriter {
       await workbook.commit();
     },
   };
+}
+
+/**
+ * Writes the header and every batch's rows as a sheet of `format` on `out`, waiting only when the
+ * file's writer asks for it (backpressure), and ends the file; `afterBatch` hears the rows written
+ * so far. Answers how many rows.
+ */
+async function writeSheet(
+  format: ExportJobEntity['format'],
+  out: Writable,
+  columns: ReturnType<typeof exportColumns>,
+  batches: AsyncIterable<RecordEntity[]>,
+  afterBatch?: (processed: number) => Promise<void>,
+): Promise<number> {
+  const sheet = format === 'csv' ? csvSheet(out) : excelSheet(out);
+  sheet.add(columns.map((c) => c.header));
+  let processed = 0;
+  for await (const batch of batches) {
+    for (const record of batch) {
+      if (!sheet.add(columns.map((c) => c.value(record)))) await sheet.drained();
+    }
+    processed += batch.length;
+    await afterBatch?.(processed);
+  }
+  await sheet.end();
+  await finished(out);
+  return processed;
+}
+
+/** A sync export's file, kept in memory (at most 10,000 records) until it is stored with its job. */
+class MemoryFile extends Writable {
+  private readonly chunks: Buffer[] = [];
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
+    this.chunks.push(chunk);
+    done();
+  }
+
+  bytes(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
 }

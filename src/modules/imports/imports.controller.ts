@@ -1,5 +1,4 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, UploadedFile, UseInterceptors } from '@nestjs/common';
-import { FileInterceptor } from '@nestjs/platform-express';
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, UploadedFile } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiTags } from '@nestjs/swagger';
 import { Auth, type AuthenticatedCaller } from '../../common/auth/authenticated-caller';
 import { Roles } from '../../common/auth/roles';
@@ -39,8 +38,7 @@ export class ImportsController {
   @Post()
   @Roles('MEMBER')
   @HttpCode(HttpStatus.ACCEPTED)
-  @MultipartBody()
-  @UseInterceptors(FileInterceptor('file', { limits: { fileSize: IMPORT_MAX_BYTES, files: 1, fields: 10, fieldSize: 256 * 1024, parts: 12 } }))
+  @MultipartBody({ file: 'file', limits: { fileSize: IMPORT_MAX_BYTES, files: 1, fields: 10, fieldSize: 256 * 1024, parts: 12 } })
   request(@Auth() caller: AuthenticatedCaller, @UploadedFile() file: UploadedImportFile | undefined, @Body() dto: RequestImportDto) {
     return this.imports.request(caller.accountId, caller.memberId, file, dto);
   }

@@ -32,6 +32,7 @@ export class JobsService implements OnApplicationBootstrap, BeforeApplicationShu
   private readonly logger = new Logger('Jobs');
   private readonly boss: PgBoss;
   private readonly handlers = new Map<QueueName, JobHandler<any>>();
+  private readonly onStarts: (() => Promise<void>)[] = [];
   private readonly stopping = new AbortController();
 
   constructor(
@@ -59,6 +60,20 @@ export class JobsService implements OnApplicationBootstrap, BeforeApplicationShu
     this.handlers.set(queue, handler);
   }
 
+  /** Runs once the queue has started on an instance whose workers are on (to plan a recurring job). */
+  onStart(callback: () => Promise<void>): void {
+    this.onStarts.push(callback);
+  }
+
+  /**
+   * Enqueues a job of a `stately` queue unless one is already waiting there: the queue keeps one
+   * per state, so every instance may ask and one job waits. Answers whether this call added it.
+   */
+  async sendOnce(queue: QueueName, data: object, options: { startAfter?: Date } = {}): Promise<boolean> {
+    const id = await this.boss.send(queue, data, { expireInSeconds: this.config.jobTimeoutSeconds, ...(options.startAfter ? { startAfter: options.startAfter } : {}) });
+    return id !== null;
+  }
+
   /**
    * Enqueues a job; any instance's worker runs it (at `startAfter` at the earliest). Inside a
    * transaction the job is written in it: no worker sees it before the caller's rows commit, and it
@@ -81,6 +96,7 @@ export class JobsService implements OnApplicationBootstrap, BeforeApplicationShu
         await handler(job.data, { jobId: job.id, retryCount: job.retryCount, signal: this.stopping.signal });
       });
     }
+    for (const callback of this.onStarts) await callback();
   }
 
   async beforeApplicationShutdown(): Promise<void> {

@@ -1,4 +1,4 @@
-/** The queues of the product's background work; each is created by a migration (JobQueueAndExports). */
+/** The queues of the product's background work; each is created by a migration (JobQueueAndExports, CreateImports, CreateIdempotencyKeys). */
 export const QUEUES = {
   /** An export of more than 10,000 records. */
   recordsExport: 'records-export',
@@ -6,6 +6,8 @@ export const QUEUES = {
   recordsExportExpire: 'records-export-expire',
   /** An import of a CSV or .xlsx file. */
   recordsImport: 'records-import',
+  /** Expired idempotency keys, deleted in small batches every ten minutes (one job waits at a time: a stately queue). */
+  idempotencyKeysPurge: 'idempotency-keys-purge',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
