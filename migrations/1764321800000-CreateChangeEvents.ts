@@ -33,11 +33,11 @@ export class CreateChangeEvents1764321800000 implements MigrationInterface {
         api_key         varchar(64),
         request_id      varchar(128),
         date_created    timestamptz(3) NOT NULL DEFAULT now(),
-        PRIMARY KEY (account_id, change_id)
+        -- A record's history is the union of the changes where it is the subject (this key) and
+        -- where it is the other end of a relationship (the index below), each read newest first.
+        -- Two indexes, not three: every change pays for each on the write path.
+        PRIMARY KEY (account_id, record_id, change_id)
       )`);
-    // A record's history is the union of the changes where it is the subject and where it is the
-    // other end of a relationship: one index for each, newest first.
-    await q.query(`CREATE INDEX change_events_record_idx ON change_events (account_id, record_id, change_id)`);
     await q.query(`CREATE INDEX change_events_other_record_idx ON change_events (account_id, other_record_id, change_id) WHERE other_record_id IS NOT NULL`);
 
     await q.query(`

@@ -1,9 +1,7 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
-import { TransactionalAdapterTypeOrm, type TypeOrmTransactionalAdapterOptions } from '@nestjs-cls/transactional-adapter-typeorm';
 import type { Request } from 'express';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Observable } from 'rxjs';
-import type { EntityManager } from 'typeorm';
 
 /** Who makes a change: written with it into the change stream (migration CreateChangeEvents). */
 export interface ChangeActor {
@@ -31,40 +29,6 @@ export function currentActor(): ChangeActor | undefined {
 /** The actor of the work running now, as the `crm.actor` setting (for a statement that sets it itself), or ''. */
 export function currentActorSetting(): string {
   return actorSetting.getStore() ?? '';
-}
-
-/**
- * TypeORM's transactional adapter, which also tells each transaction it opens who it works for
- * (`set_config('crm.actor', …, true)`, one statement after START), so that the triggers writing
- * the change stream know the member, key and request without every service passing them.
- */
-export class ActorTransactionalAdapter extends TransactionalAdapterTypeOrm {
-  constructor(options: TypeOrmTransactionalAdapterOptions) {
-    super(options);
-    const base = this.optionsFactory;
-    this.optionsFactory = (dataSource) => {
-      const options = base(dataSource);
-      return {
-        ...options,
-        wrapWithTransaction: (txOptions, fn, setClient) => {
-          let client: EntityManager | undefined;
-          const capture = (manager?: EntityManager) => {
-            client = manager;
-            setClient(manager);
-          };
-          return options.wrapWithTransaction(
-            txOptions,
-            async () => {
-              const actor = actorSetting.getStore();
-              if (actor && client) await client.query(`SELECT set_config('crm.actor', $1, true)`, [actor]);
-              return fn();
-            },
-            capture,
-          );
-        },
-      };
-    };
-  }
 }
 
 /**

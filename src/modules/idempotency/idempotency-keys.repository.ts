@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { escapeLiteral } from 'pg';
 import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 
@@ -18,35 +19,56 @@ export interface KeyClaim {
   taken: boolean;
 }
 
+/** The key's transaction-level lock, tried without waiting (account and key as SQL: parameters or quoted literals). */
+const lock = (account: string, key: string) => `pg_try_advisory_xact_lock(hashtextextended('crm-idempotency:' || ${account} || ':' || ${key}, 0))`;
+const REPLACE_EXPIRED = `ON CONFLICT (account_id, idempotency_key) DO UPDATE
+  SET fingerprint = EXCLUDED.fingerprint, status_code = EXCLUDED.status_code, body = EXCLUDED.body, date_created = EXCLUDED.date_created
+  WHERE idempotency_keys.date_created <= now() - interval '${KEY_LIFETIME_HOURS} hours'`;
+
 /** The `idempotency_keys` table (migration CreateIdempotencyKeys); every statement takes the account first. */
 @Injectable()
 export class IdempotencyKeysRepository {
   constructor(private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>) {}
 
   /**
-   * In the caller's transaction: the answer kept under the key, and a transaction-level advisory
-   * lock on it (PgBouncer-safe, released at COMMIT or ROLLBACK), tried without waiting, which tells
-   * whether another request with the key is running on any instance.
+   * The first statement of a keyed request's transaction (sent with its START, so values are
+   * quoted here): the answer kept under the key, and a transaction-level advisory lock on it
+   * (PgBouncer-safe, released at COMMIT or ROLLBACK), tried without waiting, which tells whether
+   * another request with the key is running on any instance. It sets the transaction's
+   * `crm.actor` too (BracketedTransactionOptions).
    */
-  async claim(accountId: string, key: string): Promise<KeyClaim> {
-    const [row]: { taken: boolean; fingerprint: Buffer | null; status_code: number | null; body: string | null }[] = await this.txHost.tx.query(
-      `SELECT pg_try_advisory_xact_lock(hashtextextended('crm-idempotency:' || $1 || ':' || $2, 0)) AS taken, k.fingerprint, k.status_code, k.body
-         FROM (VALUES (1)) AS one (n)
-         LEFT JOIN idempotency_keys k
-           ON k.account_id = $1 AND k.idempotency_key = $2 AND k.date_created > now() - $3 * interval '1 hour'`,
-      [accountId, key, KEY_LIFETIME_HOURS],
-    );
-    return { taken: row.taken, stored: row.fingerprint ? { fingerprint: row.fingerprint, status: row.status_code!, body: row.body } : undefined };
+  claimStatement(accountId: string, key: string, actorSetting: string): string {
+    const [account, k] = [escapeLiteral(accountId), escapeLiteral(key)];
+    return `SELECT set_config('crm.actor', ${escapeLiteral(actorSetting)}, true) AS actor, ${lock(account, k)} AS taken, k.fingerprint, k.status_code, k.body
+      FROM (VALUES (1)) AS one (n)
+      LEFT JOIN idempotency_keys k ON k.account_id = ${account} AND k.idempotency_key = ${k} AND k.date_created > now() - interval '${KEY_LIFETIME_HOURS} hours'`;
   }
 
-  /** Keeps the answer, in the transaction of the work (an expired row under the key is replaced). */
-  async keep(accountId: string, key: string, answer: StoredAnswer): Promise<void> {
-    await this.txHost.tx.query(
-      `INSERT INTO idempotency_keys (account_id, idempotency_key, fingerprint, status_code, body) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (account_id, idempotency_key)
-       DO UPDATE SET fingerprint = EXCLUDED.fingerprint, status_code = EXCLUDED.status_code, body = EXCLUDED.body, date_created = EXCLUDED.date_created`,
+  /** What the claim statement answered. */
+  claimOf(rows: Record<string, unknown>[]): KeyClaim {
+    const row = rows[0] as { taken: boolean; fingerprint: Buffer | null; status_code: number | null; body: string | null };
+    return { taken: row.taken, stored: row.fingerprint ? { fingerprint: row.fingerprint, status: Number(row.status_code), body: row.body } : undefined };
+  }
+
+  /** The last statement of a keyed request's transaction (sent with its COMMIT): keeps the answer (an expired row under the key is replaced). */
+  keepStatement(accountId: string, key: string, answer: StoredAnswer): string {
+    if (!Number.isInteger(answer.status)) throw new Error(`not an HTTP status: ${answer.status}`);
+    return `INSERT INTO idempotency_keys (account_id, idempotency_key, fingerprint, status_code, body)
+      VALUES (${escapeLiteral(accountId)}, ${escapeLiteral(key)}, '\\x${answer.fingerprint.toString('hex')}'::bytea, ${answer.status}, ${answer.body === null ? 'NULL' : escapeLiteral(answer.body)}) ${REPLACE_EXPIRED}`;
+  }
+
+  /**
+   * Keeps the answer of work that rolled back (a 4xx), in one statement of its own: only if no
+   * other request with the key is running now (the lock tried again) and none has kept an answer
+   * meanwhile. Answers whether it was kept.
+   */
+  async keepIfFree(accountId: string, key: string, answer: StoredAnswer): Promise<boolean> {
+    const [, inserted]: [unknown, number] = await this.txHost.tx.query(
+      `INSERT INTO idempotency_keys (account_id, idempotency_key, fingerprint, status_code, body)
+       SELECT $1::varchar, $2::varchar, $3::bytea, $4::smallint, $5::text WHERE ${lock('$1::varchar', '$2::varchar')} ${REPLACE_EXPIRED}`,
       [accountId, key, answer.fingerprint, answer.status, answer.body],
     );
+    return inserted === 1;
   }
 
   /**

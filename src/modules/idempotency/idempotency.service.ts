@@ -1,24 +1,24 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { Propagation, TransactionHost } from '@nestjs-cls/transactional';
+import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { toAppException } from '../../common/errors/all-exceptions.filter';
 import { errors, ReplayedAnswer } from '../../common/errors/app.exception';
+import { currentActorSetting } from '../../common/persistence/change-actor';
+import { bracketed, type BracketedTransactionOptions } from '../../common/persistence/transactional-adapter';
 import { JobsService } from '../jobs/jobs.service';
 import { QUEUES } from '../jobs/queues';
-import { IdempotencyKeysRepository } from './idempotency-keys.repository';
+import { IdempotencyKeysRepository, type KeyClaim, type StoredAnswer } from './idempotency-keys.repository';
 
 /** Expired keys deleted per statement, and the pause between two purges. */
 const PURGE_BATCH = 500;
 const PURGE_EVERY_MS = 10 * 60 * 1000;
 
-type Outcome = { result: unknown } | { failure: unknown };
-
 /**
  * Idempotency keys (SPEC §13). A keyed request runs in one transaction that first claims the key
  * and ends by keeping the answer: the answer is kept exactly when the work commits, so a crash
  * between them can neither replay an answer for work that did not commit nor lose the answer of
- * work that did. The work runs in a savepoint, so that a 4xx it answers, whose writes roll back,
- * is still kept with the key; a 5xx rolls everything back and is not kept.
+ * work that did. A 4xx rolls the work back, then is kept by a statement of its own; a 5xx is not
+ * kept.
  */
 @Injectable()
 export class IdempotencyService implements OnModuleInit {
@@ -41,26 +41,35 @@ export class IdempotencyService implements OnModuleInit {
    * `status` reads the HTTP status the work set once it has answered.
    */
   async run(accountId: string, key: string, fingerprint: Buffer, work: () => Promise<unknown>, status: () => number): Promise<unknown> {
-    const outcome = await this.txHost.withTransaction(async (): Promise<Outcome> => {
-      const claim = await this.keys.claim(accountId, key);
-      if (claim.stored) {
-        if (!claim.stored.fingerprint.equals(fingerprint)) throw errors.idempotencyKeyReused();
-        throw new ReplayedAnswer(claim.stored.status, claim.stored.body);
-      }
-      if (!claim.taken) throw errors.idempotencyKeyInUse();
-      try {
-        const result = await this.txHost.withTransaction(Propagation.Nested, work);
-        await this.keys.keep(accountId, key, { fingerprint, status: status(), body: result === undefined ? null : JSON.stringify(result) });
-        return { result };
-      } catch (failure) {
-        const known = toAppException(failure);
-        if (!known || known.status >= 500) throw failure;
-        await this.keys.keep(accountId, key, { fingerprint, status: known.status, body: JSON.stringify(known.toBody()) });
-        return { failure: known };
-      }
-    });
-    if ('failure' in outcome) throw outcome.failure;
-    return outcome.result;
+    if (this.txHost.isTransactionActive()) throw new Error('a keyed request must open its own transaction');
+    let claim: KeyClaim | undefined;
+    let answer: StoredAnswer | undefined;
+    // The claim goes with START and the kept answer with COMMIT: a keyed write costs two round trips more than its work.
+    const transaction: BracketedTransactionOptions = {
+      firstStatement: this.keys.claimStatement(accountId, key, currentActorSetting()),
+      onFirstRows: (rows) => (claim = this.keys.claimOf(rows)),
+      lastStatement: () => answer && this.keys.keepStatement(accountId, key, answer),
+    };
+    try {
+      return await this.txHost.withTransaction(bracketed(transaction), async () => {
+        if (claim!.stored) {
+          if (!claim!.stored.fingerprint.equals(fingerprint)) throw errors.idempotencyKeyReused();
+          throw new ReplayedAnswer(claim!.stored.status, claim!.stored.body);
+        }
+        if (!claim!.taken) throw errors.idempotencyKeyInUse();
+        const result = await work();
+        answer = { fingerprint, status: status(), body: result === undefined ? null : JSON.stringify(result) };
+        return result;
+      });
+    } catch (failure) {
+      // Past the claim (the work, or its COMMIT: a quota applied at commit), a 4xx rolled back with
+      // everything the work wrote; its answer is kept on its own, unless a copy of the request has
+      // taken the key meanwhile (that copy's answer is kept). Best effort: if it cannot be kept
+      // (the database gone), a retry runs the request again.
+      const known = claim?.taken && !claim.stored ? toAppException(failure) : undefined;
+      if (known && known.status < 500) await this.keys.keepIfFree(accountId, key, { fingerprint, status: known.status, body: JSON.stringify(known.toBody()) }).catch(() => false);
+      throw failure;
+    }
   }
 
   /** Deletes expired keys in small batches, each its own short transaction, then plans the next purge. */
