@@ -34,9 +34,8 @@ describe('Admin CLI (SPEC §7)', () => {
 
   it('account:create prints exactly one JSON document and exits 0', async () => {
     const res = await admin('account:create', '--name', 'Acme', '--plan', 'STARTER');
-    expect(res.code).toBe(0);
+    expect(res).toMatchObject({ code: 0, stderr: '' });
     expect(res.json).toEqual({ accountId: expect.stringMatching(/^CRMAC1\d{15}[A-Z0-9]{11}$/), name: 'Acme', tier: 'STARTER' });
-    expect(res.stderr).toBe('');
   });
 
   it('key:create makes a member and a key that signs requests on a running server; key:revoke stops it at once', async () => {

@@ -124,20 +124,29 @@ export async function runAdmin(argv: string[], env: NodeJS.ProcessEnv = process.
 
   let database: ResolvedDatabase | undefined;
   let app: INestApplicationContext | undefined;
+  let answer: { stdout: string; stderr: string; code: number };
   try {
-    const config = loadConfig({ ...env, LOG_LEVEL: 'silent' });
+    // JOB_WORKERS=false: a command of a few milliseconds takes no job of the servers' queue.
+    const config = loadConfig({ ...env, LOG_LEVEL: 'silent', JOB_WORKERS: 'false' });
     const masterKey = resolveMasterKey(config);
     database = await resolveDatabase(config);
     // abortOnError: false, or Nest exits the process on a failed start, before anything is printed.
     app = await NestFactory.createApplicationContext(AppModule.register({ ...config, databaseUrl: database.url, masterKey }), { logger: false, abortOnError: false });
     const result = await command.run(app, options);
-    return { stdout: `${JSON.stringify(result, null, 2)}\n`, stderr: '', code: 0 };
+    answer = { stdout: `${JSON.stringify(result, null, 2)}\n`, stderr: '', code: 0 };
   } catch (error) {
-    return { stdout: '', stderr: `error: ${failureMessage(error, [env.DATABASE_URL, database?.url])}\n`, code: 1 };
-  } finally {
-    await app?.close();
-    await database?.release();
+    answer = { stdout: '', stderr: `error: ${failureMessage(error, [env.DATABASE_URL, database?.url])}\n`, code: 1 };
   }
+  // What a command did is committed by now: a failure to close is reported, never turned into a
+  // failed command that an operator would run again (a second account, a second key).
+  for (const close of [() => app?.close(), () => database?.release()]) {
+    try {
+      await close();
+    } catch (error) {
+      answer.stderr += `warning: while closing: ${failureMessage(error, [env.DATABASE_URL, database?.url])}\n`;
+    }
+  }
+  return answer;
 }
 
 if (require.main === module) {
