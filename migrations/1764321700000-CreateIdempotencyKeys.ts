@@ -16,7 +16,9 @@ export class CreateIdempotencyKeys1764321700000 implements MigrationInterface {
         idempotency_key varchar(255) NOT NULL,
         fingerprint     bytea        NOT NULL,
         status_code     smallint     NOT NULL,
-        body            text,
+        -- The answer's body sealed with the master key (SecretBox), bound to account and key: an
+        -- answer may carry a secret shown once (POST /api-keys, POST /webhooks).
+        body_sealed     bytea,
         date_created    timestamptz(3) NOT NULL DEFAULT now(),
         PRIMARY KEY (account_id, idempotency_key)
       )`);

@@ -103,11 +103,12 @@ export class AppModule {
         ...FEATURE_MODULES,
       ],
       providers: [
-        // Order matters: authentication resolves the caller, then the body is read (nobody's body
-        // is parsed before they are known), then the caller's role is checked.
+        // Order matters: authentication resolves the caller, then the caller's role is checked,
+        // then the body is read: nobody's body (an upload of 10 MB) is read before they are known
+        // to be allowed the route.
         { provide: APP_GUARD, useExisting: HmacAuthGuard },
-        { provide: APP_GUARD, useClass: JsonBodyGuard },
         { provide: APP_GUARD, useExisting: RolesGuard },
+        { provide: APP_GUARD, useClass: JsonBodyGuard },
         // Outermost first: the caller is known to the transactions the idempotency key opens, and
         // a replayed answer is given before any quota is metered.
         { provide: APP_INTERCEPTOR, useClass: ChangeActorInterceptor },

@@ -192,14 +192,15 @@ describe('Record history (SPEC §13)', () => {
       expect(await actions(other)).toEqual(['RELATIONSHIP_ADDED', 'CREATED']);
     });
 
-    it('cut off by a killed database connection', async () => {
+    it('cut off by a killed database connection after the change was written, before its entry was', async () => {
       const recordId = await create('끊김');
-      gate = await TableWriteGate.close(t.databaseUrl, 'records');
+      // The UPDATE has run when its trigger waits to write the entry.
+      gate = await TableWriteGate.close(t.databaseUrl, 'change_events');
       const patch = account.as.MEMBER.patch(`${RECORDS}/${recordId}`, { name: '바뀌지 않음' }).then((r) => r);
       expect(await gate.waitForWriters(1)).toBe(1);
       const killer = new Client({ connectionString: t.databaseUrl });
       await killer.connect();
-      await killer.query(`SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'relation' AND relation = 'records'::regclass AND NOT granted`);
+      await killer.query(`SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'relation' AND relation = 'change_events'::regclass AND NOT granted`);
       await killer.end();
       expect((await patch).status).toBeGreaterThanOrEqual(500);
       await gate.release();

@@ -78,17 +78,52 @@ describe('Idempotency keys (SPEC §13)', () => {
     for (const bad of ['', 'x'.repeat(256), 'café', 'tab\there']) {
       expectError(await account.as.MEMBER.post(RECORDS, { entityId, name: '거절' }).set(KEY, bad), 400, 'ValidationError');
     }
-    await account.as.MEMBER.post(RECORDS, { entityId, name: '최대' }).set(KEY, `~${'x'.repeat(253)} `).expect(201);
+    await account.as.MEMBER.post(RECORDS, { entityId, name: '최대' }).set(KEY, `~${'x'.repeat(253)}~`).expect(201);
     expect(await recordsNamed('거절')).toBe(0);
   });
 
   it('a 4xx answer is kept and replayed like a success, even once the request would succeed', async () => {
     const key = newKey();
-    const missing = 'CRMRC1260423091530123ABCDEFGHIJK';
-    const first = await account.as.MEMBER.patch(`${RECORDS}/${missing}`, { name: '없음' }).set(KEY, key);
-    expectError(first, 404, 'NotFound');
-    const again = await account.as.MEMBER.patch(`${RECORDS}/${missing}`, { name: '없음' }).set(KEY, key);
-    expect({ status: again.status, replayed: again.headers['idempotent-replayed'], body: again.body }).toEqual({ status: 404, replayed: 'true', body: first.body });
+    const used = (await t.app.get(DataSource).query(`SELECT count(*)::int AS n FROM records WHERE account_id = $1`, [account.accountId]))[0].n;
+    await t.app.get(AccountsService).setLimit(account.accountId, 'records.max', used);
+    const first = await account.as.MEMBER.post(RECORDS, { entityId, name: '한도 초과' }).set(KEY, key);
+    expectError(first, 403, 'QuotaExceeded');
+    await t.app.get(AccountsService).clearLimit(account.accountId, 'records.max');
+    const again = await account.as.MEMBER.post(RECORDS, { entityId, name: '한도 초과' }).set(KEY, key);
+    expect({ status: again.status, replayed: again.headers['idempotent-replayed'], body: again.body }).toEqual({ status: 403, replayed: 'true', body: first.body });
+    expect(await recordsNamed('한도 초과')).toBe(0);
+    await account.as.MEMBER.post(RECORDS, { entityId, name: '한도 초과' }).set(KEY, newKey()).expect(201);
+  });
+
+  it('a 429 is not kept: the retry with the same key runs once there is room', async () => {
+    const EXPORT = '/crm-core/v1/records/export/request';
+    const gate = await TableWriteGate.close(t.databaseUrl, 'export_files');
+    let running: Promise<request.Response>[] = [];
+    const key = newKey();
+    try {
+      // Two exports being written count as running, on every instance: the third is refused.
+      running = [0, 1].map(() => account.as.MEMBER.post(EXPORT, { entityId, format: 'csv' }).then((r) => r));
+      expect(await gate.waitForWriters(2)).toBe(2);
+      expectError(await account.as.MEMBER.post(EXPORT, { entityId, format: 'csv' }).set(KEY, key), 429, 'TooManyRequests');
+      await gate.release();
+      expect((await Promise.all(running)).map((r) => r.status)).toEqual([200, 200]);
+    } finally {
+      await gate.end();
+    }
+    const retried = await account.as.MEMBER.post(EXPORT, { entityId, format: 'csv' }).set(KEY, key).expect(200);
+    expect(retried.headers['idempotent-replayed']).toBeUndefined();
+    expect(retried.body).toMatchObject({ mode: 'sync', jobId: expect.stringMatching(/^CRMJB1/) });
+  });
+
+  it('a new API key’s secret is kept sealed and replayed only to the key that asked: another key of the account gets 422', async () => {
+    const key = newKey();
+    const created = await account.as.DEVELOPER.post(`${V1}/api-keys`, { name: '한 번만' }).set(KEY, key).expect(201);
+    const replayed = await account.as.DEVELOPER.post(`${V1}/api-keys`, { name: '한 번만' }).set(KEY, key).expect(201);
+    expect({ body: replayed.body, replayed: replayed.headers['idempotent-replayed'], cache: replayed.headers['cache-control'] }).toEqual({ body: created.body, replayed: 'true', cache: 'no-store' });
+    expectError(await account.as.OWNER.post(`${V1}/api-keys`, { name: '한 번만' }).set(KEY, key), 422, 'IdempotencyKeyReused');
+    const stored = await db.query(`SELECT body_sealed FROM idempotency_keys WHERE account_id = $1 AND idempotency_key = $2`, [account.accountId, key]);
+    expect(stored).toHaveLength(1);
+    expect(stored[0].body_sealed.includes(Buffer.from(created.body.apiSecret))).toBe(false);
   });
 
   it('PATCH and DELETE are replayed too: a permanent delete sent twice answers the record it removed both times', async () => {

@@ -44,6 +44,8 @@ export class AppException extends Error {
   constructor(
     readonly errorCode: ErrorCode,
     message: string,
+    /** The same request may pass later (a race lost, a limit of requests in flight): an Idempotency-Key does not keep it. */
+    readonly retryable = ERROR_STATUS[errorCode] >= 500,
   ) {
     super(message);
   }
@@ -67,10 +69,12 @@ export const errors = {
   quotaExceeded: (limitName: string) => new AppException('QuotaExceeded', `요금제 한도(${limitName})를 초과했습니다.`),
   notFound: (message: string) => new AppException('NotFound', message),
   conflict: (message: string) => new AppException('Conflict', message),
-  idempotencyKeyInUse: () => new AppException('IdempotencyKeyInUse', '같은 Idempotency-Key의 요청이 아직 처리 중입니다. 잠시 후 다시 시도하세요.'),
+  /** A 409 the same request may pass when sent again (a concurrent change won a race). */
+  conflictRetryable: (message: string) => new AppException('Conflict', message, true),
+  idempotencyKeyInUse: () => new AppException('IdempotencyKeyInUse', '같은 Idempotency-Key의 요청이 아직 처리 중입니다. 잠시 후 다시 시도하세요.', true),
   idempotencyKeyReused: () => new AppException('IdempotencyKeyReused', '이 Idempotency-Key는 다른 메서드, 경로 또는 본문의 요청에 이미 쓰였습니다.'),
   gone: (message: string) => new AppException('Gone', message),
-  tooManyRequests: (message: string) => new AppException('TooManyRequests', message),
+  tooManyRequests: (message: string) => new AppException('TooManyRequests', message, true),
   internal: () => new AppException('InternalServerError', '서버 내부 오류가 발생했습니다.'),
   unavailable: () => new AppException('ServiceUnavailable', '일시적으로 서비스를 이용할 수 없습니다. 잠시 후 다시 시도해 주세요.'),
 };

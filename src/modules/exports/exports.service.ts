@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { TransactionHost } from '@nestjs-cls/transactional';
+import { Propagation, TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
 import { stringify } from 'csv-stringify';
 import ExcelJS from 'exceljs';
@@ -82,23 +82,33 @@ export class ExportsService implements OnModuleInit {
       });
       return { sync: false, body: { mode: 'async', jobId } };
     }
-    // Small enough to be read in one statement (one snapshot) and written in memory; the job and
-    // its file are then stored in one transaction (the caller's, under an Idempotency-Key).
-    const columns = exportColumns(await this.columnsOf(accountId, dto.entityId, query.propertyIds));
-    const file = new MemoryFile();
-    const total = await writeSheet(dto.format, file, columns, this.records.matchingBatches(accountId, { entityId: dto.entityId, ...this.searchOf(query) }, Number.MAX_SAFE_INTEGER));
-    const expiresAt = new Date(Date.now() + LINK_LIFETIME_MS);
-    const job = await this.txHost.withTransaction(async () => {
+    // Admitted first, as a RUNNING job committed on its own, so that it counts against the
+    // account's running exports while it is made, on every instance.
+    await this.txHost.withTransaction(Propagation.RequiresNew, async () => {
       await this.admit(accountId);
-      const bytes = file.bytes();
-      await this.jobs.insert(accountId, {
-        jobId, entityId: dto.entityId, format: dto.format, query, status: 'COMPLETED', processed: total, total, createdBy: memberId, expiresAt, fileBytes: String(bytes.length),
-      });
-      await this.files.store(accountId, jobId, bytes);
-      await this.queue.send(QUEUES.recordsExportExpire, { accountId, jobId } satisfies ExportJobData, { startAfter: expiresAt });
-      return (await this.jobs.findOne(accountId, { jobId }))!;
+      await this.jobs.insert(accountId, { jobId, entityId: dto.entityId, format: dto.format, query, status: 'RUNNING', processed: 0, total: matching, createdBy: memberId });
     });
-    return { sync: true, body: { mode: 'sync', jobId, downloadUrl: this.downloadUrl(job), expiresAt: expiresAt.toISOString() } };
+    try {
+      // Small enough to be read in one statement (one snapshot) and written in memory; the file and
+      // the job's completion are then stored in one transaction (the caller's, under an Idempotency-Key).
+      const columns = exportColumns(await this.columnsOf(accountId, dto.entityId, query.propertyIds));
+      const file = new MemoryFile();
+      const total = await writeSheet(dto.format, file, columns, this.records.matchingBatches(accountId, { entityId: dto.entityId, ...this.searchOf(query) }, Number.MAX_SAFE_INTEGER));
+      const expiresAt = new Date(Date.now() + LINK_LIFETIME_MS);
+      const job = await this.txHost.withTransaction(async () => {
+        const bytes = file.bytes();
+        await this.jobs.update(accountId, { jobId }, { status: 'COMPLETED', processed: total, total, expiresAt, fileBytes: String(bytes.length) });
+        await this.files.store(accountId, jobId, bytes);
+        await this.queue.send(QUEUES.recordsExportExpire, { accountId, jobId } satisfies ExportJobData, { startAfter: expiresAt });
+        return (await this.jobs.findOne(accountId, { jobId }))!;
+      });
+      return { sync: true, body: { mode: 'sync', jobId, downloadUrl: this.downloadUrl(job), expiresAt: expiresAt.toISOString() } };
+    } catch (error) {
+      await this.txHost
+        .withTransaction(Propagation.RequiresNew, () => this.jobs.update(accountId, { jobId, status: 'RUNNING' }, { status: 'FAILED', errorMessage: '내보내기 파일을 만들지 못했습니다.' }))
+        .catch(() => undefined);
+      throw error;
+    }
   }
 
   /** One account's exports are counted and added one at a time, on every instance (a transaction-level lock: PgBouncer-safe): 429 past RUNNING_MAX. */

@@ -9,7 +9,8 @@ export const KEY_LIFETIME_HOURS = 24;
 export interface StoredAnswer {
   fingerprint: Buffer;
   status: number;
-  body: string | null;
+  /** Sealed (SecretBox): what the database holds of the body. */
+  bodySealed: Buffer | null;
 }
 
 export interface KeyClaim {
@@ -21,9 +22,8 @@ export interface KeyClaim {
 
 /** The key's transaction-level lock, tried without waiting (account and key as SQL: parameters or quoted literals). */
 const lock = (account: string, key: string) => `pg_try_advisory_xact_lock(hashtextextended('crm-idempotency:' || ${account} || ':' || ${key}, 0))`;
-const REPLACE_EXPIRED = `ON CONFLICT (account_id, idempotency_key) DO UPDATE
-  SET fingerprint = EXCLUDED.fingerprint, status_code = EXCLUDED.status_code, body = EXCLUDED.body, date_created = EXCLUDED.date_created
-  WHERE idempotency_keys.date_created <= now() - interval '${KEY_LIFETIME_HOURS} hours'`;
+const LIVE = `date_created > now() - interval '${KEY_LIFETIME_HOURS} hours'`;
+const bytea = (value: Buffer | null) => (value === null ? 'NULL' : `'\\x${value.toString('hex')}'::bytea`);
 
 /** The `idempotency_keys` table (migration CreateIdempotencyKeys); every statement takes the account first. */
 @Injectable()
@@ -31,30 +31,41 @@ export class IdempotencyKeysRepository {
   constructor(private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>) {}
 
   /**
-   * The first statement of a keyed request's transaction (sent with its START, so values are
-   * quoted here): the answer kept under the key, and a transaction-level advisory lock on it
-   * (PgBouncer-safe, released at COMMIT or ROLLBACK), tried without waiting, which tells whether
-   * another request with the key is running on any instance. It sets the transaction's
-   * `crm.actor` too (BracketedTransactionOptions).
+   * The first statements of a keyed request's transaction (sent with its START, so values are
+   * quoted here). First a transaction-level advisory lock on the key (PgBouncer-safe, released at
+   * COMMIT or ROLLBACK), tried without waiting, which tells whether another request with the key is
+   * running on any instance; then, in a statement of its own so that its snapshot is taken after
+   * the lock (a request that held the lock has committed by the time it is released), the answer
+   * kept under the key, and, for the lock's holder, the removal of an expired answer. The first
+   * statement sets the transaction's `crm.actor` too (BracketedTransactionOptions).
    */
   claimStatement(accountId: string, key: string, actorSetting: string): string {
     const [account, k] = [escapeLiteral(accountId), escapeLiteral(key)];
-    return `SELECT set_config('crm.actor', ${escapeLiteral(actorSetting)}, true) AS actor, ${lock(account, k)} AS taken, k.fingerprint, k.status_code, k.body
-      FROM (VALUES (1)) AS one (n)
-      LEFT JOIN idempotency_keys k ON k.account_id = ${account} AND k.idempotency_key = ${k} AND k.date_created > now() - interval '${KEY_LIFETIME_HOURS} hours'`;
+    const taken = `current_setting('crm.idempotency_key_taken')::boolean`;
+    return `SELECT set_config('crm.actor', ${escapeLiteral(actorSetting)}, true), set_config('crm.idempotency_key_taken', ${lock(account, k)}::text, true);
+      WITH expired AS (
+        DELETE FROM idempotency_keys WHERE account_id = ${account} AND idempotency_key = ${k} AND NOT ${LIVE} AND ${taken}
+      )
+      SELECT ${taken} AS taken, k.fingerprint, k.status_code, k.body_sealed
+        FROM (VALUES (1)) AS one (n)
+        LEFT JOIN idempotency_keys k ON k.account_id = ${account} AND k.idempotency_key = ${k} AND k.${LIVE}`;
   }
 
-  /** What the claim statement answered. */
+  /** What the claim statements answered. */
   claimOf(rows: Record<string, unknown>[]): KeyClaim {
-    const row = rows[0] as { taken: boolean; fingerprint: Buffer | null; status_code: number | null; body: string | null };
-    return { taken: row.taken, stored: row.fingerprint ? { fingerprint: row.fingerprint, status: Number(row.status_code), body: row.body } : undefined };
+    const row = rows[0] as { taken: boolean; fingerprint: Buffer | null; status_code: number | null; body_sealed: Buffer | null };
+    return { taken: row.taken, stored: row.fingerprint ? { fingerprint: row.fingerprint, status: Number(row.status_code), bodySealed: row.body_sealed } : undefined };
   }
 
-  /** The last statement of a keyed request's transaction (sent with its COMMIT): keeps the answer (an expired row under the key is replaced). */
+  /**
+   * The last statement of a keyed request's transaction (sent with its COMMIT): keeps the answer.
+   * A plain INSERT: the claim removed an expired row, and a live one cannot exist while the
+   * transaction holds the key, so a conflict would be a fault, and rolls the work back with it.
+   */
   keepStatement(accountId: string, key: string, answer: StoredAnswer): string {
     if (!Number.isInteger(answer.status)) throw new Error(`not an HTTP status: ${answer.status}`);
-    return `INSERT INTO idempotency_keys (account_id, idempotency_key, fingerprint, status_code, body)
-      VALUES (${escapeLiteral(accountId)}, ${escapeLiteral(key)}, '\\x${answer.fingerprint.toString('hex')}'::bytea, ${answer.status}, ${answer.body === null ? 'NULL' : escapeLiteral(answer.body)}) ${REPLACE_EXPIRED}`;
+    return `INSERT INTO idempotency_keys (account_id, idempotency_key, fingerprint, status_code, body_sealed)
+      VALUES (${escapeLiteral(accountId)}, ${escapeLiteral(key)}, ${bytea(answer.fingerprint)}, ${answer.status}, ${bytea(answer.bodySealed)})`;
   }
 
   /**
@@ -64,9 +75,12 @@ export class IdempotencyKeysRepository {
    */
   async keepIfFree(accountId: string, key: string, answer: StoredAnswer): Promise<boolean> {
     const [, inserted]: [unknown, number] = await this.txHost.tx.query(
-      `INSERT INTO idempotency_keys (account_id, idempotency_key, fingerprint, status_code, body)
-       SELECT $1::varchar, $2::varchar, $3::bytea, $4::smallint, $5::text WHERE ${lock('$1::varchar', '$2::varchar')} ${REPLACE_EXPIRED}`,
-      [accountId, key, answer.fingerprint, answer.status, answer.body],
+      `INSERT INTO idempotency_keys (account_id, idempotency_key, fingerprint, status_code, body_sealed)
+       SELECT $1::varchar, $2::varchar, $3::bytea, $4::smallint, $5::bytea WHERE ${lock('$1::varchar', '$2::varchar')}
+       ON CONFLICT (account_id, idempotency_key) DO UPDATE
+          SET fingerprint = EXCLUDED.fingerprint, status_code = EXCLUDED.status_code, body_sealed = EXCLUDED.body_sealed, date_created = EXCLUDED.date_created
+        WHERE NOT idempotency_keys.${LIVE}`,
+      [accountId, key, answer.fingerprint, answer.status, answer.bodySealed],
     );
     return inserted === 1;
   }

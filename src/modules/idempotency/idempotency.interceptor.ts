@@ -11,12 +11,14 @@ const VALID_KEY = /^[\x20-\x7e]{1,255}$/;
 const GUARDED_METHODS = new Set(['POST', 'PATCH', 'DELETE']);
 
 /**
- * What makes two requests "the same" under one key: method, path with its query, and body. A JSON
- * body counts by its parsed value (the same JSON re-serialized is the same body); a form by its
- * fields and the bytes and name of its file (each send of a form has its own boundary).
+ * What makes two requests "the same" under one key: the API key that signed it, method, path with
+ * its query, and body. A JSON body counts by its parsed value, with its members in the order sent
+ * (whitespace aside, the same text); a form by its fields and the bytes and name of its file (each
+ * send of a form has its own boundary). Another API key of the account with the same key is
+ * another request (422), so that no one replays an answer given to someone else.
  */
-function fingerprintOf(req: Request): Buffer {
-  const hash = createHash('sha256').update(`${req.method} ${req.originalUrl}\n`);
+function fingerprintOf(req: Request, apiKey: string): Buffer {
+  const hash = createHash('sha256').update(`${apiKey}\n${req.method} ${req.originalUrl}\n`);
   if (req.file) hash.update(`file ${req.file.originalname}\n`).update(req.file.buffer).update('\n');
   hash.update(JSON.stringify(req.body ?? null) ?? 'null');
   return hash.digest();
@@ -40,7 +42,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     if (typeof key !== 'string' || !VALID_KEY.test(key)) throw errors.validation(`${IDEMPOTENCY_HEADER}: 1–255자의 출력 가능한 ASCII 문자여야 합니다.`);
     const res = context.switchToHttp().getResponse<Response>();
     return from(
-      this.idempotency.run(req.caller.accountId, key, fingerprintOf(req), () => lastValueFrom(next.handle(), { defaultValue: undefined }), () => res.statusCode),
+      this.idempotency.run(req.caller.accountId, key, fingerprintOf(req, req.caller.apiKey), () => lastValueFrom(next.handle(), { defaultValue: undefined }), () => res.statusCode),
     );
   }
 }

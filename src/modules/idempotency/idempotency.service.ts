@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { SecretBox } from '../../common/auth/secret-box';
 import { toAppException } from '../../common/errors/all-exceptions.filter';
 import { errors, ReplayedAnswer } from '../../common/errors/app.exception';
 import { currentActorSetting } from '../../common/persistence/change-actor';
@@ -17,8 +18,8 @@ const PURGE_EVERY_MS = 10 * 60 * 1000;
  * Idempotency keys (SPEC §13). A keyed request runs in one transaction that first claims the key
  * and ends by keeping the answer: the answer is kept exactly when the work commits, so a crash
  * between them can neither replay an answer for work that did not commit nor lose the answer of
- * work that did. A 4xx rolls the work back, then is kept by a statement of its own; a 5xx is not
- * kept.
+ * work that did. A 4xx rolls the work back, then is kept by a statement of its own; a 5xx, a 429
+ * and a 409 that says "again" (AppException.retryable) are not kept.
  */
 @Injectable()
 export class IdempotencyService implements OnModuleInit {
@@ -28,6 +29,7 @@ export class IdempotencyService implements OnModuleInit {
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
     private readonly keys: IdempotencyKeysRepository,
     private readonly queue: JobsService,
+    private readonly secrets: SecretBox,
   ) {}
 
   onModuleInit(): void {
@@ -54,11 +56,11 @@ export class IdempotencyService implements OnModuleInit {
       return await this.txHost.withTransaction(bracketed(transaction), async () => {
         if (claim!.stored) {
           if (!claim!.stored.fingerprint.equals(fingerprint)) throw errors.idempotencyKeyReused();
-          throw new ReplayedAnswer(claim!.stored.status, claim!.stored.body);
+          throw new ReplayedAnswer(claim!.stored.status, this.open(accountId, key, claim!.stored.bodySealed));
         }
         if (!claim!.taken) throw errors.idempotencyKeyInUse();
         const result = await work();
-        answer = { fingerprint, status: status(), body: result === undefined ? null : JSON.stringify(result) };
+        answer = { fingerprint, status: status(), bodySealed: this.seal(accountId, key, result === undefined ? null : JSON.stringify(result)) };
         return result;
       });
     } catch (failure) {
@@ -67,13 +69,30 @@ export class IdempotencyService implements OnModuleInit {
       // taken the key meanwhile (that copy's answer is kept). Best effort: if it cannot be kept
       // (the database gone), a retry runs the request again.
       const known = claim?.taken && !claim.stored ? toAppException(failure) : undefined;
-      if (known && known.status < 500) await this.keys.keepIfFree(accountId, key, { fingerprint, status: known.status, body: JSON.stringify(known.toBody()) }).catch(() => false);
+      // Not an answer that tells the client to come again (429, a race lost: `retryable`): a retry must be able to pass.
+      if (known && !known.retryable) await this.keys.keepIfFree(accountId, key, { fingerprint, status: known.status, bodySealed: this.seal(accountId, key, JSON.stringify(known.toBody())) }).catch(() => false);
       throw failure;
     }
   }
 
-  /** Deletes expired keys in small batches, each its own short transaction, then plans the next purge. */
+  /** Sealed at rest: an answer may carry a secret shown once (a new API key's). */
+  private seal(accountId: string, key: string, body: string | null): Buffer | null {
+    return body === null ? null : this.secrets.seal(body, `idempotency:${accountId}:${key}`);
+  }
+
+  private open(accountId: string, key: string, sealed: Buffer | null): string | null {
+    if (sealed === null) return null;
+    const body = this.secrets.open(sealed, `idempotency:${accountId}:${key}`);
+    if (body === undefined) throw new Error('an idempotency key’s answer cannot be opened with this master key');
+    return body;
+  }
+
+  /**
+   * Deletes expired keys in small batches, each its own short transaction. The next purge is
+   * planned first, so that a purge that fails (its retries spent) does not end the purging.
+   */
   private async purge(): Promise<void> {
+    await this.schedulePurge(new Date(Date.now() + PURGE_EVERY_MS));
     let total = 0;
     for (;;) {
       const deleted = await this.keys.purgeExpired(PURGE_BATCH);
@@ -81,7 +100,6 @@ export class IdempotencyService implements OnModuleInit {
       if (deleted < PURGE_BATCH) break;
     }
     if (total > 0) this.logger.log(`purged ${total} expired idempotency keys`);
-    await this.schedulePurge(new Date(Date.now() + PURGE_EVERY_MS));
   }
 
   /** One purge waits in the queue at a time, whichever instance planned it (a stately queue keeps one per state). */

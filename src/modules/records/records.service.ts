@@ -229,7 +229,7 @@ export class RecordsService implements OnModuleInit {
       // A chosen target trashed or deleted between the match and its lock: match again, on what is there now.
       if (problems.length === 0) return pairs;
     }
-    throw errors.conflict('레코드가 동시에 변경되어 일치하는 레코드를 고정하지 못했습니다. 다시 시도하세요.');
+    throw errors.conflictRetryable('레코드가 동시에 변경되어 일치하는 레코드를 고정하지 못했습니다. 다시 시도하세요.');
   }
 
   /** Each criterion's two fields, each a field of its entity that holds one comparable value (400 naming the path otherwise). */
