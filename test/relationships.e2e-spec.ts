@@ -766,6 +766,8 @@ describe('Relationships (SPEC §5, §6)', () => {
       };
       await fault({ ...base, criteria: [{ myField: `data.${counter}`, counterField: `data.${counter}` }] }, 'criteria[0].myField');
       await fault({ ...base, criteria: [{ myField: 'name', counterField: 'tags' }] }, 'criteria[0].counterField');
+      // A criterion that is a list, not an object (an empty one used to slip past validation: a 500).
+      for (const criterion of [[], [base.criteria[0]], null, 'name']) await fault({ ...base, criteria: [criterion] }, 'criteria');
       await fault({ ...base, criteria: [base.criteria[0], { myField: `data.${born}`, counterField: 'name' }] }, 'criteria[1].myField');
       await fault({ ...base, criteria: [] }, 'criteria');
       await fault({ ...base, criteria: Array(6).fill(base.criteria[0]) }, 'criteria');

@@ -51,7 +51,7 @@ export class CreateEventDto {
 
 export class BulkCreateEventsDto {
   @ApiProperty({ type: [CreateEventDto], minItems: 1, maxItems: BULK_EVENTS_MAX, description: 'One invalid event fails the whole batch (400 naming its index).' })
-  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(BULK_EVENTS_MAX) @ValidateNested({ each: true }) @Type(() => CreateEventDto)
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(BULK_EVENTS_MAX) @IsObject({ each: true }) @ValidateNested({ each: true }) @Type(() => CreateEventDto)
   events: CreateEventDto[];
 }
 

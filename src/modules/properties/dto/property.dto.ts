@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
 import { IsOptionalNotNull } from '../../../common/http/optional.decorator';
 import { PageQueryDto } from '../../../common/http/pagination';
 import { IsCrmId } from '../../../common/ids/is-crm-id.decorator';
@@ -48,7 +48,7 @@ export class CreatePropertyDto {
     maxItems: 200,
     description: 'For DROPDOWN, RADIO and MULTI_CHECKBOX (at least one, distinct values); not allowed for other types.',
   })
-  @IsOptional() @IsArray() @ArrayMaxSize(200) @ValidateNested({ each: true }) @Type(() => PropertyOptionDto)
+  @IsOptional() @IsArray() @ArrayMaxSize(200) @IsObject({ each: true }) @ValidateNested({ each: true }) @Type(() => PropertyOptionDto)
   options?: PropertyOptionDto[];
 
   @ApiPropertyOptional({ maxLength: 1000, nullable: true, example: 'Loyalty tier' })
@@ -71,7 +71,7 @@ export class UpdatePropertyDto {
   required?: boolean;
 
   @ApiPropertyOptional({ type: [PropertyOptionDto], maxItems: 200, description: 'Replaces the options whole.' })
-  @IsOptionalNotNull() @IsArray() @ArrayMaxSize(200) @ValidateNested({ each: true }) @Type(() => PropertyOptionDto)
+  @IsOptionalNotNull() @IsArray() @ArrayMaxSize(200) @IsObject({ each: true }) @ValidateNested({ each: true }) @Type(() => PropertyOptionDto)
   options?: PropertyOptionDto[];
 
   @ApiPropertyOptional({ maxLength: 1000, nullable: true, description: '`null` clears it.' })
@@ -81,7 +81,7 @@ export class UpdatePropertyDto {
 
 export class BulkCreatePropertiesDto {
   @ApiProperty({ type: [CreatePropertyDto], minItems: 1, maxItems: 500, description: 'Created all or none.' })
-  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(500) @ValidateNested({ each: true }) @Type(() => CreatePropertyDto)
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(500) @IsObject({ each: true }) @ValidateNested({ each: true }) @Type(() => CreatePropertyDto)
   properties: CreatePropertyDto[];
 }
 

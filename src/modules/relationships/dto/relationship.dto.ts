@@ -151,7 +151,7 @@ export class BulkMatchRelationshipsDto {
   targetEntityId: string;
 
   @ApiProperty({ type: [MatchCriterionDto], minItems: 1, maxItems: 5, description: 'A target matches a source when their values are equal on every criterion (trimmed, NFC, any case; phone numbers by their digits; an empty value never matches).' })
-  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(5) @ValidateNested({ each: true }) @Type(() => MatchCriterionDto)
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(5) @IsObject({ each: true }) @ValidateNested({ each: true }) @Type(() => MatchCriterionDto)
   criteria: MatchCriterionDto[];
 
   @ApiPropertyOptional({ enum: MATCH_MODES, default: 'FIRST', description: '`FIRST`: each source’s oldest matching target (`dateCreated`, then `recordId`). `ALL`: every matching target, at most 10,000 pairs in all.' })
