@@ -6,7 +6,10 @@ import PgBoss from 'pg-boss';
 import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { catchUnawaitedCompletions } from './pg-boss-completions';
 import type { QueueName } from './queues';
+
+catchUnawaitedCompletions();
 
 /** What a job's handler gets besides its data: aborted when this instance stops, so that a long job can hand itself back. */
 export interface JobContext {
@@ -17,6 +20,11 @@ export interface JobContext {
 }
 
 export type JobHandler<T> = (data: T, context: JobContext) => Promise<void>;
+
+export interface WorkOptions {
+  /** How often an idle worker of this queue looks for a job (at least 0.5); JOB_POLL_SECONDS by default. */
+  pollingIntervalSeconds?: number;
+}
 
 /**
  * The one job queue of the product: pg-boss over the app's own PostgreSQL pool, in every instance
@@ -31,7 +39,7 @@ export type JobHandler<T> = (data: T, context: JobContext) => Promise<void>;
 export class JobsService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Jobs');
   private readonly boss: PgBoss;
-  private readonly handlers = new Map<QueueName, JobHandler<any>>();
+  private readonly handlers = new Map<QueueName, { handler: JobHandler<any>; options: WorkOptions }>();
   private readonly onStarts: (() => Promise<void>)[] = [];
   private readonly stopping = new AbortController();
 
@@ -56,8 +64,8 @@ export class JobsService implements OnApplicationBootstrap, BeforeApplicationShu
   }
 
   /** Registers the handler of a queue (from a module's onModuleInit); it runs where workers are on. */
-  work<T extends object>(queue: QueueName, handler: JobHandler<T>): void {
-    this.handlers.set(queue, handler);
+  work<T extends object>(queue: QueueName, handler: JobHandler<T>, options: WorkOptions = {}): void {
+    this.handlers.set(queue, { handler, options });
   }
 
   /** Runs once the queue has started on an instance whose workers are on (to plan a recurring job). */
@@ -66,11 +74,12 @@ export class JobsService implements OnApplicationBootstrap, BeforeApplicationShu
   }
 
   /**
-   * Enqueues a job of a `stately` queue unless one is already waiting there: the queue keeps one
-   * per state, so every instance may ask and one job waits. Answers whether this call added it.
+   * Enqueues a job of a queue that keeps one waiting (policy `stately` or `short`) unless one is
+   * already waiting there, so every instance may ask and one job waits. Answers whether this call
+   * added it. `expireInSeconds`: when the queue presumes the job's instance dead (JOB_TIMEOUT_SECONDS).
    */
-  async sendOnce(queue: QueueName, data: object, options: { startAfter?: Date } = {}): Promise<boolean> {
-    const id = await this.boss.send(queue, data, { expireInSeconds: this.config.jobTimeoutSeconds, ...(options.startAfter ? { startAfter: options.startAfter } : {}) });
+  async sendOnce(queue: QueueName, data: object, options: { startAfter?: Date; expireInSeconds?: number } = {}): Promise<boolean> {
+    const id = await this.boss.send(queue, data, { expireInSeconds: options.expireInSeconds ?? this.config.jobTimeoutSeconds, ...(options.startAfter ? { startAfter: options.startAfter } : {}) });
     return id !== null;
   }
 
@@ -91,8 +100,9 @@ export class JobsService implements OnApplicationBootstrap, BeforeApplicationShu
   async onApplicationBootstrap(): Promise<void> {
     await this.boss.start();
     if (this.config.jobWorkers !== 'true') return;
-    for (const [queue, handler] of this.handlers) {
-      await this.boss.work(queue, { batchSize: 1, pollingIntervalSeconds: this.config.jobPollSeconds, includeMetadata: true }, async ([job]: PgBoss.JobWithMetadata<object>[]) => {
+    for (const [queue, { handler, options }] of this.handlers) {
+      const pollingIntervalSeconds = options.pollingIntervalSeconds ?? this.config.jobPollSeconds;
+      await this.boss.work(queue, { batchSize: 1, pollingIntervalSeconds, includeMetadata: true }, async ([job]: PgBoss.JobWithMetadata<object>[]) => {
         await handler(job.data, { jobId: job.id, retryCount: job.retryCount, signal: this.stopping.signal });
       });
     }
