@@ -4,6 +4,7 @@
 const { spawn, execFile } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
 const fs = require('node:fs');
+const http = require('node:http');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
@@ -19,7 +20,7 @@ const { pgbench, runScript, seedPgbenchRecords, SOURCES_PER_CLIENT, TARGETS } = 
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 /** Which scenarios to run, e.g. BENCH_SCENARIOS=1 with BENCH_API_NODE_OPTIONS=--cpu-prof to profile creates. */
-const SCENARIOS = (process.env.BENCH_SCENARIOS ?? '1,2,3,4,5,6,7,8,9,10,11,12').split(',');
+const SCENARIOS = (process.env.BENCH_SCENARIOS ?? '1,2,3,4,5,6,7,8,9,10,11,12,13').split(',');
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const ROOT = path.join(__dirname, '..');
@@ -49,7 +50,8 @@ async function withClient(url, work) {
 /** The API as production runs it: `node dist/src/main.js` in a process of its own. */
 async function startApiProcess(databaseUrl) {
   const port = await freePort();
-  const env = { ...process.env, NODE_ENV: 'production', DATABASE_URL: databaseUrl, PORT: String(port), CRM_MASTER_KEY: randomBytes(32).toString('base64'), LOG_LEVEL: API_LOG_LEVEL };
+  // Scenario 13's webhook receiver listens on the loopback interface.
+  const env = { ...process.env, NODE_ENV: 'production', DATABASE_URL: databaseUrl, PORT: String(port), CRM_MASTER_KEY: randomBytes(32).toString('base64'), LOG_LEVEL: API_LOG_LEVEL, WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' };
   const nodeOptions = (process.env.BENCH_API_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
   // The API's log lines are not kept: the bench would otherwise hold them all.
   const child = spawn(process.execPath, [...nodeOptions, path.join(ROOT, 'dist/src/main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
@@ -849,6 +851,109 @@ async function main() {
       rounds: Object.fromEntries(Object.entries(runs).map(([name, r]) => [name, r.map((x) => x.rps)])),
     };
     }
+
+    // 13. Issue 18: what one webhook subscribed to relationship.created costs a signed create, and
+    // whether its deliveries keep up (the same API process sends them), in alternating rounds; then
+    // a bulk link of 10,000 pairs with and without it.
+    if (SCENARIOS.includes('13')) {
+    log('scenario 13: creates and a bulk link with one webhook subscribed against without');
+    memory.phase('13');
+    const entity = await call(api, key, 'POST', '/crm-core/v1/entities', { name: 'Hook contact', slug: 'hook-contact' });
+    const other = await call(api, key, 'POST', '/crm-core/v1/entities', { name: 'Hook company', slug: 'hook-company' });
+    const linkType = await call(api, key, 'POST', '/crm-core/v1/relationships/types', { name: 'hooked at', sourceEntityId: entity.entityId, targetEntityId: other.entityId });
+    const sources = await seedRecords(pool, api.accountId, entity.entityId, 3000, 'h');
+    const targets = await seedRecords(pool, api.accountId, other.entityId, 200, 'H');
+    const pairs = pairsOf(sources, targets);
+    await pool.query('ANALYZE');
+    // The receiver: each delivery's lag from its change's time (the database's clock, this machine).
+    let lags = [];
+    let delivered = 0;
+    const receiver = http.createServer((req, res) => {
+      const chunks = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', () => {
+        delivered++;
+        lags.push(Date.now() - Date.parse(JSON.parse(Buffer.concat(chunks).toString('utf8')).dateCreated));
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const hook = await call(api, key, 'POST', '/crm-core/v1/webhooks', { url: `http://127.0.0.1:${receiver.address().port}/hook`, events: ['relationship.created'] });
+    const subscribed = (on) => call(api, key, 'PATCH', `/crm-core/v1/webhooks/${hook.webhookId}`, { isActive: on });
+    let nextPair = 0;
+    const create = {
+      method: 'POST',
+      path: '/crm-core/v1/relationships',
+      setupRequest: (req) => {
+        const [source, target] = pairs[nextPair++ % pairs.length];
+        req.headers = { ...req.headers, 'content-type': 'application/json', authorization: authorization(key) };
+        req.body = JSON.stringify({ relationshipTypeId: linkType.relationshipTypeId, sourceEntityId: entity.entityId, sourceRecordId: source, targetEntityId: other.entityId, targetRecordId: target });
+        return req;
+      },
+    };
+    const waitDelivered = async (expected, timeoutMs = 120_000) => {
+      const deadline = Date.now() + timeoutMs;
+      while (delivered < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      return delivered >= expected;
+    };
+    const runs = { plain: [], subscribed: [] };
+    const keptUp = [];
+    try {
+      await cannon(api, { duration: 3, requests: [create] });
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const name of round % 2 ? ['subscribed', 'plain'] : ['plain', 'subscribed']) {
+          await subscribed(name === 'subscribed');
+          const before = delivered;
+          const started = Date.now();
+          const run = summarize(await cannon(api, { requests: [create] }));
+          if (run.errors > 0) throw new Error(`scenario 13 ${name}: ${run.errors} errors`);
+          runs[name].push(run);
+          if (name === 'subscribed') {
+            const loadMs = Date.now() - started;
+            if (!(await waitDelivered(before + run.requests))) throw new Error(`scenario 13: ${before + run.requests - delivered} deliveries missing after 2 minutes`);
+            keptUp.push({ created: run.requests, deliveredPerSecond: Math.round(run.requests / ((Date.now() - started) / 1000)), drainAfterLoadMs: Date.now() - started - loadMs });
+          }
+        }
+      }
+      const createLags = lags;
+      lags = [];
+      // A bulk link: 50 sources × 200 targets, on fresh sources each time, with and without the webhook.
+      const bulk = {};
+      let expected = delivered;
+      for (const [i, name] of ['plain', 'subscribed', 'plain', 'subscribed', 'plain', 'subscribed'].entries()) {
+        // Each bulk starts with no delivery in flight: the one before it has been delivered.
+        if (!(await waitDelivered(expected))) throw new Error(`scenario 13: ${expected - delivered} bulk deliveries missing after 2 minutes`);
+        await subscribed(name === 'subscribed');
+        const batch = sources.slice(2000 + i * 50, 2050 + i * 50);
+        const started = Date.now();
+        const res = await call(api, key, 'POST', '/crm-core/v1/relationships/bulk', {
+          relationshipTypeId: linkType.relationshipTypeId, sourceEntityId: entity.entityId, sourceRecordIds: batch, targetEntityId: other.entityId, targetRecordIds: targets,
+        });
+        (bulk[name] ??= []).push({ created: res.created, ms: Date.now() - started });
+        if (name === 'subscribed') expected += res.created;
+      }
+      if (!(await waitDelivered(expected))) throw new Error(`scenario 13: ${expected - delivered} bulk deliveries missing after 2 minutes`);
+      const peak = { plain: median(runs.plain, 'rps'), subscribed: median(runs.subscribed, 'rps') };
+      const lagsOf = (sample) => {
+        const sorted = [...sample].sort((a, b) => a - b);
+        const at = (p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+        return { p50: at(0.5), p99: at(0.99), max: sorted[sorted.length - 1] };
+      };
+      const bulkMs = (name) => median(bulk[name], 'ms').ms;
+      results.scenario13 = {
+        ...peak,
+        subscribedOverPlain: +(peak.subscribed.rps / peak.plain.rps).toFixed(2),
+        // Lag from the change's time to its receipt: of the creates' deliveries, and of a bulk's 10,000 at once.
+        deliveries: { delivered, lagMs: lagsOf(createLags), bulkLagMs: lagsOf(lags), keptUp },
+        bulkLink10k: { plainMs: bulkMs('plain'), subscribedMs: bulkMs('subscribed'), subscribedOverPlain: +(bulkMs('plain') / bulkMs('subscribed')).toFixed(2), runs: bulk },
+        rounds: { plain: runs.plain.map((x) => x.rps), subscribed: runs.subscribed.map((x) => x.rps) },
+      };
+    } finally {
+      await subscribed(false).catch(() => undefined);
+      receiver.closeAllConnections();
+      receiver.close();
+    }
+    }
   } finally {
     const rss = memory.stop();
     results.apiPeakRssMb = rss.peakMb;
@@ -952,6 +1057,14 @@ function printTable(r) {
     lines.push(
       `- 12. signed POST /relationships: plain ${rate('relationship')}, with an Idempotency-Key ${rate('relationshipKeyed')}: ${s12.keyedOverPlain.relationship}; without history ${rate('relationshipNoHistory')}: with history ${s12.historyOverNone.relationship}`,
       `- 12. signed POST /records: plain ${rate('record')}, with an Idempotency-Key ${rate('recordKeyed')}: ${s12.keyedOverPlain.record}; without history ${rate('recordNoHistory')}: with history ${s12.historyOverNone.record} (medians of ${s12.rounds.record.length} rounds; rounds: ${JSON.stringify(s12.rounds)})`,
+    );
+  }
+  const s13 = r.scenario13;
+  if (s13) {
+    lines.push(
+      `- 13. signed POST /relationships: without a webhook ${s13.plain.rps} req/s (p99 ${s13.plain.p99} ms), with one subscribed ${s13.subscribed.rps} req/s (p99 ${s13.subscribed.p99} ms): ${s13.subscribedOverPlain} (rounds: ${JSON.stringify(s13.rounds)})`,
+      `- 13. deliveries: ${s13.deliveries.delivered}; lag from the change, creates: p50 ${s13.deliveries.lagMs.p50} ms, p99 ${s13.deliveries.lagMs.p99} ms, max ${s13.deliveries.lagMs.max} ms; bulk links: p50 ${s13.deliveries.bulkLagMs.p50} ms, p99 ${s13.deliveries.bulkLagMs.p99} ms; kept up: ${JSON.stringify(s13.deliveries.keptUp)}`,
+      `- 13. bulk link of 10,000 pairs: ${s13.bulkLink10k.plainMs} ms without, ${s13.bulkLink10k.subscribedMs} ms with the webhook: ${s13.bulkLink10k.subscribedOverPlain}`,
     );
   }
   const byScenario = Object.entries(r.apiPeakRssMbByScenario ?? {}).map(([scenario, mb]) => `${scenario}: ${mb}`).join(', ');

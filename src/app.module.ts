@@ -27,6 +27,7 @@ import { ExportsModule } from './modules/exports/exports.module';
 import { HealthModule } from './modules/health/health.module';
 import { HistoryModule } from './modules/history/history.module';
 import { IdempotencyInterceptor } from './modules/idempotency/idempotency.interceptor';
+import { WebhooksModule } from './modules/webhooks/webhooks.module';
 import { IdempotencyModule } from './modules/idempotency/idempotency.module';
 import { ImportsModule } from './modules/imports/imports.module';
 import { JobsModule } from './modules/jobs/jobs.module';
@@ -59,6 +60,7 @@ const FEATURE_MODULES = [
   ImportsModule,
   HistoryModule,
   IdempotencyModule,
+  WebhooksModule,
 ];
 
 @Global()

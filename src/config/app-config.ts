@@ -72,6 +72,18 @@ export class AppConfig {
   /** How often an idle worker looks for a job. */
   @IsInt() @Min(1) @Max(3600) @Transform(toInt)
   jobPollSeconds = 2;
+
+  /** Hosts (names or IP addresses, comma-separated) a webhook may reach over plain http and at private or loopback addresses. */
+  @IsString()
+  webhookAllowedHosts = '';
+
+  /** A failed delivery's first retry comes after about this long (with jitter); each next one after twice as long. */
+  @IsInt() @Min(1) @Transform(toInt)
+  webhookRetryBaseMs = 5_000;
+
+  /** How long a failed delivery is retried, from its event (or its redeliver). */
+  @IsInt() @Min(1) @Transform(toInt)
+  webhookRetryWindowSeconds = 86_400;
 }
 
 export const ENV_NAMES: Record<keyof AppConfig, string> = {
@@ -92,6 +104,9 @@ export const ENV_NAMES: Record<keyof AppConfig, string> = {
   jobWorkers: 'JOB_WORKERS',
   jobTimeoutSeconds: 'JOB_TIMEOUT_SECONDS',
   jobPollSeconds: 'JOB_POLL_SECONDS',
+  webhookAllowedHosts: 'WEBHOOK_ALLOWED_HOSTS',
+  webhookRetryBaseMs: 'WEBHOOK_RETRY_BASE_MS',
+  webhookRetryWindowSeconds: 'WEBHOOK_RETRY_WINDOW_SECONDS',
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {

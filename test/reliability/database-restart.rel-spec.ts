@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
@@ -65,6 +66,8 @@ describe('Database restart under load', () => {
   let targets: string[];
   let agents: http.Agent[];
   let db: Client;
+  let webhookReceiver: http.Server;
+  const delivered = new Set<string>();
   const sent: Sent[] = [];
   const t = { loadStart: 0, stopRequested: 0, stopped: 0, restartRequested: 0, restarted: 0, loadEnd: 0 };
 
@@ -74,8 +77,18 @@ describe('Database restart under load', () => {
     await ensureDatabase(pg.url, 'crm');
     databaseUrl = withDatabase(pg.url, 'crm');
     // The instances migrate the empty database and seed its default account, as in production.
-    instances = await startInstances(2, { databaseUrl, label: 'pg-restart' });
+    instances = await startInstances(2, { databaseUrl, label: 'pg-restart', env: { WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' } });
     account = await createAccountWithKey(databaseUrl, 'ENTERPRISE', 'Restart');
+    // A webhook on every relationship created, to a receiver on the loopback interface: the outbox loses nothing either.
+    webhookReceiver = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        delivered.add(JSON.parse(Buffer.concat(chunks).toString('utf8')).data.relationshipId);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => webhookReceiver.listen(0, '127.0.0.1', resolve));
     agents = instances.map(() => new http.Agent({ keepAlive: true, maxSockets: 16 }));
 
     const post = async (i: number, urlPath: string, body: object) => {
@@ -83,6 +96,7 @@ describe('Database restart under load', () => {
       if (res.status !== 201) throw new Error(`setup ${urlPath} answered ${res.status} ${res.error ?? res.text}`);
       return res.body as Record<string, string>;
     };
+    await post(1, '/crm-core/v1/webhooks', { url: `http://127.0.0.1:${(webhookReceiver.address() as AddressInfo).port}/hook`, events: ['relationship.created'] });
     const contact = await post(0, '/crm-core/v1/entities', { name: 'Contact', slug: 'contact' });
     const company = await post(1, '/crm-core/v1/entities', { name: 'Company', slug: 'company' });
     typeId = (await post(0, '/crm-core/v1/relationships/types', { name: 'knows', sourceEntityId: contact.entityId, targetEntityId: company.entityId })).relationshipTypeId;
@@ -145,6 +159,8 @@ describe('Database restart under load', () => {
   });
   afterAll(async () => {
     agents?.forEach((agent) => agent.destroy());
+    webhookReceiver?.closeAllConnections();
+    webhookReceiver?.close();
     await db?.end().catch(() => undefined);
     await killLeftovers();
     await pg?.stop();
@@ -205,6 +221,14 @@ describe('Database restart under load', () => {
     const stored = new Map(rows.map((r) => [r.relationship_id, `${r.source_record_id}>${r.target_record_id}`]));
     const missing = created.filter((o) => stored.get(o.body.relationshipId) !== `${sources[Math.floor(o.pair / TARGETS)]}>${targets[o.pair % TARGETS]}`);
     expect(missing.map((o) => ({ pair: o.pair, relationshipId: o.body.relationshipId, stored: stored.get(o.body.relationshipId) ?? null }))).toEqual([]);
+  });
+
+  it('delivers a relationship.created webhook for every relationship stored, also those of the seconds around the restart', async () => {
+    const { rows } = await db.query<{ relationship_id: string }>('SELECT relationship_id FROM relationships WHERE account_id = $1', [account.accountId]);
+    const deadline = Date.now() + 60_000;
+    while (rows.some((r) => !delivered.has(r.relationship_id)) && Date.now() < deadline) await sleep(200);
+    expect(rows.filter((r) => !delivered.has(r.relationship_id)).map((r) => r.relationship_id)).toEqual([]);
+    printFigures('database-restart webhooks', { stored: rows.length, delivered: delivered.size, lastDeliveredAfterLoadMs: Date.now() - t.loadEnd });
   });
 
   it('keeps the relationships.max usage counter equal to the relationships stored', async () => {

@@ -127,7 +127,16 @@ async function main() {
   fs.mkdirSync(logs);
   const secretsFile = path.join(logs, 'api-secrets.txt');
   fs.writeFileSync(secretsFile, '');
-  const logEnv = { LOG_LEVEL: 'trace', CRM_TEST_SECRETS_FILE: secretsFile, CRM_RELIABILITY_LOG_FILE: path.join(logs, 'instances.log') };
+  // Webhooks made by the suites point at the loopback discard port (test/reliability/utils/routes.ts):
+  // allowed, refused at once, and not retried (a window of one second), so that no worker changes an
+  // account's deliveries while the suites compare its rows.
+  const logEnv = {
+    LOG_LEVEL: 'trace',
+    CRM_TEST_SECRETS_FILE: secretsFile,
+    CRM_RELIABILITY_LOG_FILE: path.join(logs, 'instances.log'),
+    WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+    WEBHOOK_RETRY_WINDOW_SECONDS: '1',
+  };
 
   let embedded;
   let serverUrl = process.env.DATABASE_URL;

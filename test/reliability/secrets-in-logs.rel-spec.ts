@@ -5,7 +5,7 @@ import { TEST_MASTER_KEY } from '../utils/create-app';
 /**
  * Run last by test/reliability/run.js, over what the earlier steps wrote: the log lines of every
  * app (in-process, at LOG_LEVEL=trace) and server process of the e2e and reliability suites, and
- * every API secret stored in their databases. The one place a secret may appear is the
+ * every API secret and webhook signing secret stored in their databases. The one place a secret may appear is the
  * first-start banner SPEC §7 asks for ("printing the key and secret once"), written straight to
  * stdout by src/main.ts and never as a log line.
  */
@@ -35,6 +35,12 @@ describe('Secrets in the logs of the e2e and reliability runs', () => {
     const holdsSecret = (line: string) =>
       [...line.matchAll(/[A-Z0-9]{32,}/g)].some(([run]) => Array.from({ length: run.length - 31 }, (_, i) => run.slice(i, i + 32)).some((w) => known.has(w)));
     expect(lines.filter((line) => !BANNER_LINE.test(line) && holdsSecret(line))).toEqual([]);
+  });
+
+  it('no line holds a webhook signing secret (whsec_…), nor its key without the prefix', () => {
+    const webhookSecrets = secrets.filter((secret) => !/^[A-Z0-9]{32}$/.test(secret));
+    expect(webhookSecrets.length).toBeGreaterThan(0);
+    expect(lines.filter((line) => webhookSecrets.some((secret) => line.includes(secret)))).toEqual([]);
   });
 
   it('no line holds the master key', () => {

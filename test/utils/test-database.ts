@@ -6,6 +6,7 @@ import { loadConfig } from '../../src/config/app-config';
 import { dataSourceOptions } from '../../src/database/data-source';
 import { withDatabase } from '../../src/database/embedded-postgres';
 import { runMigrations } from '../../src/database/migrate';
+import { secretBinding } from '../../src/modules/webhooks/webhook-dispatcher';
 
 /** Every database a run creates starts with this prefix, so the teardown finds them all. */
 function runPrefix(): string {
@@ -62,7 +63,7 @@ export async function createTestDatabase(options: { empty?: boolean } = {}): Pro
 }
 
 /**
- * Every API secret stored in the run's databases, opened with the tests' master key: the
+ * Every API secret and webhook signing secret stored in the run's databases, opened with the tests' master key: the
  * reliability run looks for them in the logs (test/reliability/secrets-in-logs.rel-spec.ts).
  */
 export async function storedApiSecrets(serverUrl: string, masterKey: string): Promise<string[]> {
@@ -77,6 +78,14 @@ export async function storedApiSecrets(serverUrl: string, masterKey: string): Pr
       for (const row of rows) {
         const secret = box.open(row.secret_encrypted, row.api_key);
         if (secret !== undefined) secrets.push(secret);
+      }
+      // Webhook signing secrets too (the webhooks module seals each bound to its account and ID).
+      const webhooks = await c.query<{ account_id: string; webhook_id: string; secret_encrypted: Buffer }>(
+        `SELECT account_id, webhook_id, secret_encrypted FROM webhooks WHERE to_regclass('webhooks') IS NOT NULL`,
+      ).catch(() => ({ rows: [] }));
+      for (const row of webhooks.rows) {
+        const secret = box.open(row.secret_encrypted, secretBinding(row.account_id, row.webhook_id));
+        if (secret !== undefined) secrets.push(secret, secret.replace(/^whsec_/, ''));
       }
     });
   }

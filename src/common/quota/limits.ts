@@ -6,5 +6,5 @@
 export const TIERS = ['FREE', 'STARTER', 'PROFESSIONAL', 'ENTERPRISE'] as const;
 export type Tier = (typeof TIERS)[number];
 
-export const LIMIT_NAMES = ['entities.max', 'properties.maxPerEntity', 'records.max', 'relationshipTypes.maxPerEntity', 'relationships.max', 'segments.maxPerEntity'] as const;
+export const LIMIT_NAMES = ['entities.max', 'properties.maxPerEntity', 'records.max', 'relationshipTypes.maxPerEntity', 'relationships.max', 'segments.maxPerEntity', 'webhooks.max'] as const;
 export type LimitName = (typeof LIMIT_NAMES)[number];

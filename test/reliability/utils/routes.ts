@@ -154,6 +154,8 @@ export function fixtureIds(f: Fixture): string[] {
  * Where a valid body needs state the schema cannot express. Each takes the body derived from the
  * schema's examples and changes only what it must.
  */
+export const WEBHOOK_TEST_URL = 'http://127.0.0.1:9/hook';
+
 const BODY_OVERRIDES: Partial<Record<string, (derived: Json, f: Fixture, n: number) => Json>> = {
   // Data is keyed by the fixture's property IDs; one value of every field type, so that hostile
   // values meet every validator.
@@ -166,6 +168,10 @@ const BODY_OVERRIDES: Partial<Record<string, (derived: Json, f: Fixture, n: numb
   'POST /relationships/bulk': ({ sourceFilter: _sourceFilter, ...body }) => body,
   // The same for bulk-match, with criteria on the fixture's own fields instead of the examples' property IDs.
   'POST /relationships/bulk-match': ({ sourceFilter: _sourceFilter, ...body }, f) => ({ ...body, criteria: [{ myField: `data.${f.propertyId}`, counterField: 'name' }] }),
+  // The example's host needs DNS, which a test machine may lack: the loopback discard port instead,
+  // which the reliability run lists in WEBHOOK_ALLOWED_HOSTS (deliveries to it fail at once).
+  'POST /webhooks': (body) => ({ ...body, url: WEBHOOK_TEST_URL }),
+  'PATCH /webhooks/{webhookId}': (body) => ({ ...body, url: WEBHOOK_TEST_URL }),
   // r1 → r2 is the fixture's relationship already: a new one links r1 to the spare r4.
   'POST /relationships': (body, f) => ({ ...body, targetRecordId: f.recordId4 }),
   // Conditions on the fixture's own properties, so that hostile values meet the property checks.
@@ -526,6 +532,20 @@ export async function seedResources(account: SeededAccount, routes: ApiRoute[]):
       'import',
     );
     fixture.derived[`${API}/records/import/{jobId}`] = started.jobId as string;
+  }
+  // A webhook delivery: no route makes one alone; a webhook's test delivery is one.
+  if (routes.some((r) => r.template.includes('{deliveryId}'))) {
+    const webhookId = (await ok(c.post(`${API}/webhooks`, { url: WEBHOOK_TEST_URL, events: ['record.created'] }), 'webhook')).webhookId as string;
+    fixture.derived[`${API}/webhooks/{webhookId}`] = webhookId;
+    const deliveryId = (await ok(c.post(`${API}/webhooks/${webhookId}/test`), 'webhook test delivery')).deliveryId as string;
+    fixture.derived[`${API}/webhooks/{webhookId}/deliveries/{deliveryId}`] = deliveryId;
+    // Settled before the suites compare rows: one refused attempt, then FAILED (the run's retry window is a second).
+    for (let waited = 0; ; waited += 100) {
+      const [delivery] = (await ok(c.get(`${API}/webhooks/${webhookId}/deliveries`), 'webhook deliveries')).data as { status: string }[];
+      if (delivery.status !== 'PENDING') break;
+      if (waited > 30_000) throw new Error(`the seed's webhook delivery is still PENDING after 30 s: is WEBHOOK_RETRY_WINDOW_SECONDS=1 set (test/reliability/run.js)?`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
   await deriveIds(c, routes, fixture);
   return fixture;

@@ -1,0 +1,135 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SecretBox } from '../../common/auth/secret-box';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { JobsService, type JobContext } from '../jobs/jobs.service';
+import { QUEUES } from '../jobs/queues';
+import { parseAllowedHosts } from './destination';
+import { nextAttemptAt } from './retry-schedule';
+import { DELIVERY_TIMEOUT_MS, WebhookSender } from './webhook-sender';
+import { WebhookDeliveriesRepository, type ClaimedDelivery, type DeliveryResult } from './webhook-deliveries.repository';
+
+/**
+ * Deliveries one worker loop takes at a time, and loops side by side in one turn (a slow receiver
+ * holds one loop, not the turn). A loop whose batch was not full waits IDLE_POLL_MS before the next,
+ * so that under a steady flow each claim takes several deliveries rather than one.
+ */
+const BATCH = 50;
+const LOOPS = 2;
+/** A taken delivery is due again after this long if its worker has not recorded it: longer than any attempt. */
+const LEASE_SECONDS = DELIVERY_TIMEOUT_MS / 1000 + 5;
+/** A turn plans the next one this long after it starts, and keeps looking for due deliveries for a while longer, so turns overlap. */
+const NEXT_TURN_AFTER_MS = 4_000;
+const IDLE_TURN_MS = 5_000;
+/** A turn with work keeps going while there is some, this long at most. */
+const BUSY_TURN_MS = 20_000;
+const IDLE_POLL_MS = 100;
+/** Longer than any turn (BUSY_TURN_MS, then one more batch of at most DELIVERY_TIMEOUT_MS). */
+const TURN_EXPIRES_SECONDS = 60;
+
+/** What a receiver gets (SPEC §14): the same body for every attempt of a delivery. */
+export function webhookPayload(delivery: Pick<ClaimedDelivery, 'eventType' | 'webhookId' | 'accountId' | 'data' | 'dateCreated'>): string {
+  return JSON.stringify({ type: delivery.eventType, webhookId: delivery.webhookId, accountId: delivery.accountId, data: delivery.data, dateCreated: delivery.dateCreated.toISOString() });
+}
+
+/** The associated data a webhook's secret is sealed with: it opens for that webhook only. */
+export const secretBinding = (accountId: string, webhookId: string) => `webhook:${accountId}:${webhookId}`;
+
+/**
+ * Sends the outbox (SPEC §14), at least once, from every instance. The job queue's
+ * `webhook-deliveries` queue holds one waiting "turn" at a time; a turn plans the next at once,
+ * then for a few seconds takes due deliveries (`FOR UPDATE SKIP LOCKED`, leased), sends them,
+ * and records each attempt. Turns overlap across instances, so the outbox is read about every
+ * 100 ms while any instance works the queue; each instance asks for a turn when it starts, and a turn
+ * that dies is retried by the queue, so the chain of turns does not end. A delivery whose instance
+ * dies mid-send is taken again when its lease ends.
+ */
+@Injectable()
+export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('Webhooks');
+  private readonly sender: WebhookSender;
+
+  constructor(
+    private readonly jobs: JobsService,
+    private readonly deliveries: WebhookDeliveriesRepository,
+    private readonly secrets: SecretBox,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.sender = new WebhookSender(parseAllowedHosts(config.webhookAllowedHosts));
+  }
+
+  onModuleInit(): void {
+    this.jobs.work(QUEUES.webhookDeliveries, (_data, context) => this.turn(context), { pollingIntervalSeconds: 0.5 });
+    this.jobs.onStart(() => this.planTurn(0));
+  }
+
+  onApplicationShutdown(): void {
+    this.sender.close();
+  }
+
+  /** A turn that dies with its instance is given to another after this long (the queue's upkeep). */
+  private async planTurn(afterMs: number): Promise<void> {
+    await this.jobs.sendOnce(QUEUES.webhookDeliveries, {}, { startAfter: new Date(Date.now() + afterMs), expireInSeconds: TURN_EXPIRES_SECONDS });
+  }
+
+  /**
+   * Plans the next turn first, then sends. A turn whose database goes away keeps trying until its
+   * time is up, and plans the next turn at its end if it could not at its start: the chain of
+   * turns outlives a database restart. A turn that fails even so is retried by the queue.
+   */
+  private async turn(context: JobContext): Promise<void> {
+    const planned = await this.planTurn(NEXT_TURN_AFTER_MS).then(
+      () => true,
+      () => false,
+    );
+    const started = Date.now();
+    await Promise.all(Array.from({ length: LOOPS }, () => this.loop(started, context.signal)));
+    if (!planned) await this.planTurn(0);
+  }
+
+  private async loop(started: number, signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      let sent = 0;
+      let pause = IDLE_POLL_MS;
+      try {
+        sent = await this.deliverBatch();
+      } catch (error) {
+        this.logger.warn(`webhook deliveries: ${(error as Error).message}`);
+        pause = 1000;
+      }
+      const elapsed = Date.now() - started;
+      if (elapsed >= BUSY_TURN_MS || (sent === 0 && elapsed >= IDLE_TURN_MS)) return;
+      if (sent < BATCH) await sleep(pause, undefined, { signal }).catch(() => undefined);
+    }
+  }
+
+  /** Takes, sends and records one batch; answers how many it took. */
+  async deliverBatch(): Promise<number> {
+    const leaseId = randomUUID();
+    const claimed = await this.deliveries.claim(BATCH, LEASE_SECONDS, leaseId);
+    if (claimed.length === 0) return 0;
+    const results = await Promise.all(claimed.map((delivery) => this.deliver(delivery)));
+    await this.deliveries.finish(leaseId, results);
+    return claimed.length;
+  }
+
+  private async deliver(delivery: ClaimedDelivery): Promise<DeliveryResult> {
+    const base = { accountId: delivery.accountId, deliveryId: delivery.deliveryId, webhookId: delivery.webhookId };
+    // Disabled (by its owner, or by a 410) or deleted after the delivery was written: cancelled, not sent.
+    if (!delivery.isActive || delivery.url === null || delivery.secretEncrypted === null) return { ...base, status: 'CANCELLED', attempted: false, responseStatus: null, error: null, durationMs: 0, nextAttemptAt: null, disableWebhook: false };
+    const secret = this.secrets.open(delivery.secretEncrypted, secretBinding(delivery.accountId, delivery.webhookId));
+    const outcome = secret
+      ? await this.sender.send({ url: delivery.url, secret, messageId: delivery.deliveryId, body: webhookPayload(delivery) })
+      : { responseStatus: null, error: 'the webhook’s secret cannot be opened with this master key', durationMs: 0 };
+    const status = outcome.responseStatus;
+    const result = { ...base, attempted: true, responseStatus: status, error: outcome.error, durationMs: outcome.durationMs, disableWebhook: false };
+    if (status !== null && status >= 200 && status < 300) return { ...result, status: 'DELIVERED', nextAttemptAt: null };
+    if (status === 410) {
+      this.logger.warn(`webhook ${delivery.webhookId} answered 410 Gone: disabled`);
+      return { ...result, status: 'FAILED', nextAttemptAt: null, disableWebhook: true };
+    }
+    const next = nextAttemptAt(delivery.attempt, new Date(), delivery.retryFrom, this.config.webhookRetryBaseMs, this.config.webhookRetryWindowSeconds * 1000);
+    return { ...result, status: next ? 'PENDING' : 'FAILED', nextAttemptAt: next };
+  }
+}
