@@ -51,6 +51,8 @@ export class CreateWebhooks1764321900000 implements MigrationInterface {
         data            jsonb       NOT NULL,
         status          varchar(16) NOT NULL DEFAULT 'PENDING' CHECK (status IN ('PENDING', 'DELIVERED', 'FAILED', 'CANCELLED')),
         attempts        integer     NOT NULL DEFAULT 0,
+        -- The attempts made before retry_from (a redeliver): the backoff starts again after them.
+        attempts_before_retry_from integer NOT NULL DEFAULT 0,
         response_status smallint,
         last_error      varchar(500),
         -- When PENDING: when a worker may take it (now, after a backoff, or when a worker's lease ends).
@@ -146,7 +148,8 @@ export class CreateWebhooks1764321900000 implements MigrationInterface {
         ('PROFESSIONAL', 'webhooks.max', 10),
         ('ENTERPRISE', 'webhooks.max', NULL)`);
     // One tick waits at a time (policy short); ticks may run side by side on several instances.
-    await q.query(`SELECT pgboss.create_queue('webhook-deliveries', '{"policy":"short","retryLimit":5,"retryDelay":1,"expireInSeconds":60}'::json)`);
+    // A turn that fails is retried for as long as it takes (a second apart): the chain of turns must not end.
+    await q.query(`SELECT pgboss.create_queue('webhook-deliveries', '{"policy":"short","retryLimit":1000000,"retryDelay":1,"expireInSeconds":60}'::json)`);
   }
 
   async down(q: QueryRunner): Promise<void> {

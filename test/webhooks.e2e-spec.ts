@@ -331,16 +331,27 @@ describe('Webhooks (SPEC §14)', () => {
 
     it('a 410 disables the webhook: nothing more is sent, and what waited is cancelled', async () => {
       const { webhookId } = await subscribe(['record.created']);
-      receiver.answer = () => 410;
-      await createRecord(contact, '사라짐');
+      receiver.answer = (r) => (r.json.data.changes.name.to === '사라짐' ? 410 : 500);
+      await createRecord(contact, '기다림');
       await receiver.until((r) => r.length === 1);
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await createRecord(contact, '사라짐');
+      await receiver.until((r) => r.some((x) => x.json.data.changes.name.to === '사라짐'));
+      const deadline = Date.now() + 10_000;
+      let list = await deliveries(webhookId);
+      while (list.some((d: any) => d.status === 'PENDING') && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        list = await deliveries(webhookId);
+      }
       expect((await account.as.VIEWER.get(`${PATH}/${webhookId}`).expect(200)).body.isActive).toBe(false);
-      expect(await deliveries(webhookId)).toEqual([expect.objectContaining({ status: 'FAILED', responseStatus: 410, attempts: 1 })]);
+      expect(list.map((d: any) => [d.status, d.responseStatus])).toEqual([
+        ['FAILED', 410],
+        ['CANCELLED', 500],
+      ]);
+      const sent = receiver.received.length;
       await createRecord(contact, '안 보냄');
       await new Promise((resolve) => setTimeout(resolve, 1500));
-      expect(receiver.received).toHaveLength(1);
-      expect(await deliveries(webhookId)).toHaveLength(1);
+      expect(receiver.received).toHaveLength(sent);
+      expect(await deliveries(webhookId)).toHaveLength(2);
     });
 
     it('a redirect is not followed: it is a failed attempt', async () => {
@@ -388,6 +399,12 @@ describe('Webhooks (SPEC §14)', () => {
         await relaxed.app.get(DataSource).query(`UPDATE webhook_deliveries SET next_attempt_at = now() WHERE webhook_id = $1`, [webhookId]);
         expect(await relaxed.app.get(WebhookDispatcher).deliverBatch()).toBe(1);
         expect(receiver.received).toHaveLength(1);
+
+        // A delivery a worker holds cannot be redelivered meanwhile (its outcome would overwrite it).
+        const [[held]] = await relaxed.app.get(DataSource).query(`UPDATE webhook_deliveries SET lease_id = gen_random_uuid() WHERE webhook_id = $1 RETURNING delivery_id`, [webhookId]);
+        expectError(await mine.as.DEVELOPER.post(`${PATH}/${webhookId}/deliveries/${held.delivery_id}/redeliver`), 409, 'Conflict');
+        await relaxed.app.get(DataSource).query(`UPDATE webhook_deliveries SET lease_id = NULL WHERE webhook_id = $1`, [webhookId]);
+        expect((await mine.as.DEVELOPER.post(`${PATH}/${webhookId}/deliveries/${held.delivery_id}/redeliver`).expect(200)).body).toMatchObject({ status: 'PENDING' });
 
         // Deleting the webhook deletes its deliveries; one written by a change that read the webhook
         // just before the delete committed is cancelled by the worker that takes it, never sent.

@@ -1,4 +1,5 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 
@@ -15,7 +16,8 @@ import ipaddr from 'ipaddr.js';
  */
 export class DestinationRefused extends Error {}
 
-const LOOKUP_TIMEOUT_MS = 5_000;
+/** How long a name may take to resolve. */
+export const LOOKUP_TIMEOUT_MS = 5_000;
 
 export type AllowedHosts = ReadonlySet<string>;
 
@@ -29,15 +31,19 @@ export function parseAllowedHosts(csv: string): AllowedHosts {
   );
 }
 
+/** Lower case, without IPv6 brackets or a trailing dot, as a URL's host is matched. */
 function normalizeHost(host: string): string {
-  return host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  return host.toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
 }
 
 /** The range of an address that is not public unicast (`loopback`, `private`, …); undefined for a public one. */
 export function nonPublicRange(address: string): string | undefined {
   if (!ipaddr.isValid(address)) return 'invalid';
-  const range = ipaddr.process(address).range();
-  return range === 'unicast' ? undefined : range;
+  const parsed = ipaddr.process(address);
+  const range = parsed.range();
+  if (range !== 'unicast') return range;
+  // ::a.b.c.d (IPv4-compatible, deprecated) is "unicast" to ipaddr.js: refused whatever it holds.
+  return parsed.kind() === 'ipv6' && parsed.match(ipaddr.IPv6.parse('::'), 96) ? 'ipv4Compatible' : undefined;
 }
 
 export interface Destination {
@@ -71,8 +77,31 @@ export function checkUrl(raw: string, allowedHosts: AllowedHosts): Destination {
 
 export type Lookup = (hostname: string, options: { all: true }, callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
 
-/** The addresses a destination's name resolves to, each checked; an IP address stands for itself. */
-export async function resolveDestination(destination: Destination, lookup: Lookup = dnsLookup as Lookup): Promise<LookupAddress[]> {
+/**
+ * Resolves a name with the DNS resolver in Node's event loop (c-ares: A and AAAA records), never
+ * with `getaddrinfo`, which runs on libuv's four threads that file and crypto work share: a name
+ * server that never answers holds a query, not a thread. /etc/hosts is not read, so `localhost`
+ * is not found (refused either way).
+ */
+const publicLookup: Lookup = (hostname, _options, callback) => {
+  const resolver = new Resolver({ timeout: 2_000, tries: 2 });
+  Promise.allSettled([resolver.resolve4(hostname), resolver.resolve6(hostname)]).then(([v4, v6]) => {
+    const addresses = [
+      ...(v4.status === 'fulfilled' ? v4.value.map((address) => ({ address, family: 4 })) : []),
+      ...(v6.status === 'fulfilled' ? v6.value.map((address) => ({ address, family: 6 })) : []),
+    ];
+    if (addresses.length > 0) return callback(null, addresses);
+    const failure = (v4.status === 'rejected' ? v4.reason : v6.status === 'rejected' ? v6.reason : new Error('no address')) as NodeJS.ErrnoException;
+    callback(failure, []);
+  });
+};
+
+/**
+ * The addresses a destination's name resolves to, each checked; an IP address stands for itself. A
+ * host of WEBHOOK_ALLOWED_HOSTS, which an operator trusts, is resolved as the system does (hosts
+ * file included); any other with `publicLookup`.
+ */
+export async function resolveDestination(destination: Destination, lookup: Lookup = destination.allowed ? (dnsLookup as Lookup) : publicLookup): Promise<LookupAddress[]> {
   const family = isIP(destination.host);
   if (family !== 0) return [{ address: destination.host, family }];
   let timer: NodeJS.Timeout | undefined;
@@ -88,7 +117,8 @@ export async function resolveDestination(destination: Destination, lookup: Looku
   if (!destination.allowed) {
     for (const { address } of addresses) {
       const range = nonPublicRange(address);
-      if (range) throw new DestinationRefused(`url: ${destination.host}은(는) 공개되지 않은 주소(${address}, ${range})를 가리킵니다.`);
+      // The range only, never the address: a caller must not map the internal network by trying names.
+      if (range) throw new DestinationRefused(`url: ${destination.host}은(는) 공개되지 않은 주소(${range})를 가리킵니다.`);
     }
   }
   if (addresses.length === 0) throw new DestinationRefused(`url: ${destination.host}의 주소를 찾을 수 없습니다.`);

@@ -12,6 +12,8 @@ export interface ClaimedDelivery {
   data: Record<string, unknown>;
   /** This attempt's number, from 1. */
   attempt: number;
+  /** Attempts made before `retryFrom` (a redeliver): the backoff counts the attempts after them. */
+  attemptsBeforeRetryFrom: number;
   retryFrom: Date;
   dateCreated: Date;
   /** Null when the webhook was deleted after the delivery was written (it is then cancelled). */
@@ -61,7 +63,7 @@ export class WebhookDeliveriesRepository {
           SET attempts = d.attempts + 1, next_attempt_at = now() + $2 * interval '1 second', lease_id = $3, date_updated = now()
          FROM due LEFT JOIN webhooks w ON w.account_id = due.account_id AND w.webhook_id = due.webhook_id
         WHERE d.account_id = due.account_id AND d.webhook_id = due.webhook_id AND d.delivery_id = due.delivery_id
-       RETURNING d.account_id, d.delivery_id, d.webhook_id, d.event_type, d.data, d.attempts, d.retry_from, d.date_created,
+       RETURNING d.account_id, d.delivery_id, d.webhook_id, d.event_type, d.data, d.attempts, d.attempts_before_retry_from, d.retry_from, d.date_created,
                  w.url, w.secret_encrypted, coalesce(w.is_active, false) AS is_active`,
       [limit, leaseSeconds, leaseId],
     );
@@ -72,6 +74,7 @@ export class WebhookDeliveriesRepository {
       eventType: r.event_type,
       data: r.data,
       attempt: r.attempts,
+      attemptsBeforeRetryFrom: r.attempts_before_retry_from,
       retryFrom: r.retry_from,
       dateCreated: r.date_created,
       url: r.url,
@@ -83,14 +86,14 @@ export class WebhookDeliveriesRepository {
   /**
    * Records what became of deliveries this worker holds, in one statement: each delivery's state and
    * its attempt; a delivery whose lease another worker has taken since (this one was too slow) is
-   * left to that worker. Webhooks that answered 410 are disabled in the same statement.
+   * left to that worker.
    */
   async finish(leaseId: string, results: DeliveryResult[]): Promise<void> {
     if (results.length === 0) return;
     await this.txHost.tx.query(
       `WITH r AS (
          SELECT * FROM jsonb_to_recordset($2::jsonb) AS r (account_id varchar, delivery_id varchar, webhook_id varchar, status varchar, attempted boolean,
-                                                           response_status smallint, error varchar, duration_ms integer, next_attempt_at timestamptz, disable_webhook boolean)),
+                                                           response_status smallint, error varchar, duration_ms integer, next_attempt_at timestamptz)),
        finished AS (
          UPDATE webhook_deliveries d
             SET status = r.status, response_status = CASE WHEN r.attempted THEN r.response_status ELSE d.response_status END,
@@ -99,14 +102,10 @@ export class WebhookDeliveriesRepository {
                 next_attempt_at = r.next_attempt_at, lease_id = NULL, date_updated = now()
            FROM r
           WHERE d.account_id = r.account_id AND d.webhook_id = r.webhook_id AND d.delivery_id = r.delivery_id AND d.lease_id = $1
-         RETURNING d.account_id, d.webhook_id, d.delivery_id, d.attempts, r.attempted, r.response_status, r.error, r.duration_ms),
-       attempts AS (
-         INSERT INTO webhook_delivery_attempts (account_id, webhook_id, delivery_id, attempt, response_status, error, duration_ms)
-         SELECT account_id, webhook_id, delivery_id, attempts, response_status, error, duration_ms FROM finished WHERE attempted
-         ON CONFLICT DO NOTHING)
-       UPDATE webhooks w SET is_active = false, date_updated = now()
-         FROM (SELECT DISTINCT account_id, webhook_id FROM r WHERE disable_webhook) gone
-        WHERE w.account_id = gone.account_id AND w.webhook_id = gone.webhook_id AND w.is_active`,
+         RETURNING d.account_id, d.webhook_id, d.delivery_id, d.attempts, r.attempted, r.response_status, r.error, r.duration_ms)
+       INSERT INTO webhook_delivery_attempts (account_id, webhook_id, delivery_id, attempt, response_status, error, duration_ms)
+       SELECT account_id, webhook_id, delivery_id, attempts, response_status, error, duration_ms FROM finished WHERE attempted
+       ON CONFLICT DO NOTHING`,
       [
         leaseId,
         JSON.stringify(
@@ -120,10 +119,26 @@ export class WebhookDeliveriesRepository {
             error: r.error?.slice(0, 500) ?? null,
             duration_ms: r.durationMs,
             next_attempt_at: r.nextAttemptAt?.toISOString() ?? null,
-            disable_webhook: r.disableWebhook,
           })),
         ),
       ],
+    );
+  }
+
+  /**
+   * Disables webhooks whose receiver answered 410 Gone and cancels what waits for them; a delivery a
+   * worker holds at this moment is cancelled when its worker, or the next, finds the webhook off.
+   */
+  async disable(webhooks: { accountId: string; webhookId: string }[]): Promise<void> {
+    await this.txHost.tx.query(
+      `WITH gone AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS g (account_id varchar, webhook_id varchar)),
+       disabled AS (
+         UPDATE webhooks w SET is_active = false, date_updated = now()
+           FROM gone WHERE w.account_id = gone.account_id AND w.webhook_id = gone.webhook_id AND w.is_active)
+       UPDATE webhook_deliveries d SET status = 'CANCELLED', next_attempt_at = NULL, date_updated = now()
+         FROM gone
+        WHERE d.account_id = gone.account_id AND d.webhook_id = gone.webhook_id AND d.status = 'PENDING' AND d.lease_id IS NULL`,
+      [JSON.stringify(webhooks.map((w) => ({ account_id: w.accountId, webhook_id: w.webhookId })))],
     );
   }
 }

@@ -28,6 +28,9 @@ export class WebhookDeliveryEntity {
   @Column({ type: 'integer' })
   attempts: number;
 
+  @Column({ name: 'attempts_before_retry_from', type: 'integer' })
+  attemptsBeforeRetryFrom: number;
+
   @Column({ name: 'response_status', type: 'smallint', nullable: true })
   responseStatus: number | null;
 

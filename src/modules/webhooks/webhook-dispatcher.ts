@@ -5,7 +5,7 @@ import { SecretBox } from '../../common/auth/secret-box';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { JobsService, type JobContext } from '../jobs/jobs.service';
 import { QUEUES } from '../jobs/queues';
-import { parseAllowedHosts } from './destination';
+import { LOOKUP_TIMEOUT_MS, parseAllowedHosts } from './destination';
 import { nextAttemptAt } from './retry-schedule';
 import { DELIVERY_TIMEOUT_MS, WebhookSender } from './webhook-sender';
 import { WebhookDeliveriesRepository, type ClaimedDelivery, type DeliveryResult } from './webhook-deliveries.repository';
@@ -17,8 +17,12 @@ import { WebhookDeliveriesRepository, type ClaimedDelivery, type DeliveryResult 
  */
 const BATCH = 50;
 const LOOPS = 2;
-/** A taken delivery is due again after this long if its worker has not recorded it: longer than any attempt. */
-const LEASE_SECONDS = DELIVERY_TIMEOUT_MS / 1000 + 5;
+/**
+ * A taken delivery is due again after this long if its worker has not recorded it: its name's lookup
+ * (LOOKUP_TIMEOUT_MS) and its send (DELIVERY_TIMEOUT_MS) at their longest, and half a minute for the
+ * rest (recording, a busy event loop), so that a live worker is never overtaken.
+ */
+const LEASE_SECONDS = (LOOKUP_TIMEOUT_MS + DELIVERY_TIMEOUT_MS) / 1000 + 30;
 /** A turn plans the next one this long after it starts, and keeps looking for due deliveries for a while longer, so turns overlap. */
 const NEXT_TURN_AFTER_MS = 4_000;
 const IDLE_TURN_MS = 5_000;
@@ -109,15 +113,32 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
     const leaseId = randomUUID();
     const claimed = await this.deliveries.claim(BATCH, LEASE_SECONDS, leaseId);
     if (claimed.length === 0) return 0;
-    const results = await Promise.all(claimed.map((delivery) => this.deliver(delivery)));
+    const results = await Promise.all(claimed.map((delivery) => this.deliver(delivery).catch((error: Error) => this.failed(delivery, `${error.message}`))));
     await this.deliveries.finish(leaseId, results);
+    // A receiver's 410 disables its webhook: what waits for it is cancelled, in a statement of its own
+    // (after the results are recorded, so that it never holds deliveries while waiting for a webhook).
+    const gone = [...new Map(results.filter((r) => r.disableWebhook).map((r) => [`${r.accountId}:${r.webhookId}`, r])).values()];
+    if (gone.length > 0) await this.deliveries.disable(gone.map(({ accountId, webhookId }) => ({ accountId, webhookId })));
     return claimed.length;
+  }
+
+  /** A failed attempt without an answer: retried as any other (a fault of this server's, say). */
+  private failed(delivery: ClaimedDelivery, error: string): DeliveryResult {
+    return this.afterFailure(delivery, { accountId: delivery.accountId, deliveryId: delivery.deliveryId, webhookId: delivery.webhookId, attempted: true, responseStatus: null, error, durationMs: 0, disableWebhook: false });
+  }
+
+  private afterFailure(delivery: ClaimedDelivery, result: Omit<DeliveryResult, 'status' | 'nextAttemptAt'>): DeliveryResult {
+    const next = nextAttemptAt(delivery.attempt - delivery.attemptsBeforeRetryFrom, new Date(), delivery.retryFrom, this.config.webhookRetryBaseMs, this.config.webhookRetryWindowSeconds * 1000);
+    return { ...result, status: next ? 'PENDING' : 'FAILED', nextAttemptAt: next };
   }
 
   private async deliver(delivery: ClaimedDelivery): Promise<DeliveryResult> {
     const base = { accountId: delivery.accountId, deliveryId: delivery.deliveryId, webhookId: delivery.webhookId };
+    const unsent = { attempted: false, responseStatus: null, error: null, durationMs: 0, nextAttemptAt: null, disableWebhook: false };
     // Disabled (by its owner, or by a 410) or deleted after the delivery was written: cancelled, not sent.
-    if (!delivery.isActive || delivery.url === null || delivery.secretEncrypted === null) return { ...base, status: 'CANCELLED', attempted: false, responseStatus: null, error: null, durationMs: 0, nextAttemptAt: null, disableWebhook: false };
+    if (!delivery.isActive || delivery.url === null || delivery.secretEncrypted === null) return { ...base, ...unsent, status: 'CANCELLED' };
+    // Past its retry window while it waited (a lease that ran out, a queue that stood still): not sent again.
+    if (Date.now() > delivery.retryFrom.getTime() + this.config.webhookRetryWindowSeconds * 1000) return { ...base, ...unsent, status: 'FAILED' };
     const secret = this.secrets.open(delivery.secretEncrypted, secretBinding(delivery.accountId, delivery.webhookId));
     const outcome = secret
       ? await this.sender.send({ url: delivery.url, secret, messageId: delivery.deliveryId, body: webhookPayload(delivery) })
@@ -129,7 +150,6 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
       this.logger.warn(`webhook ${delivery.webhookId} answered 410 Gone: disabled`);
       return { ...result, status: 'FAILED', nextAttemptAt: null, disableWebhook: true };
     }
-    const next = nextAttemptAt(delivery.attempt, new Date(), delivery.retryFrom, this.config.webhookRetryBaseMs, this.config.webhookRetryWindowSeconds * 1000);
-    return { ...result, status: next ? 'PENDING' : 'FAILED', nextAttemptAt: next };
+    return this.afterFailure(delivery, result);
   }
 }

@@ -7,6 +7,7 @@ import { checkUrl, DestinationRefused, resolveDestination, type AllowedHosts, ty
 
 /** A receiver has this long to answer with a 2xx (SPEC §14). */
 export const DELIVERY_TIMEOUT_MS = 10_000;
+const BODY_DRAIN_MS = 1_000;
 
 export interface OutgoingMessage {
   url: string;
@@ -30,7 +31,11 @@ export interface AttemptOutcome {
  * reused per host.
  */
 export class WebhookSender {
-  private readonly agents = { http: new http.Agent({ keepAlive: true, maxSockets: 32 }), https: new https.Agent({ keepAlive: true, maxSockets: 32 }) };
+  // Idle connections close after 30 s; at most 32 to one host and 256 in all.
+  private readonly agents = {
+    http: new http.Agent({ keepAlive: true, maxSockets: 32, maxTotalSockets: 256, timeout: 30_000 }),
+    https: new https.Agent({ keepAlive: true, maxSockets: 32, maxTotalSockets: 256, timeout: 30_000 }),
+  };
 
   constructor(
     private readonly allowedHosts: AllowedHosts,
@@ -87,7 +92,10 @@ export class WebhookSender {
         },
         (response) => {
           settle(response.statusCode ?? null, null);
-          response.resume();
+          // The status is all that counts: the body is read and dropped, for a second at most, so
+          // that a receiver streaming without end does not keep the connection.
+          const drain = setTimeout(() => request.destroy(), BODY_DRAIN_MS);
+          response.on('end', () => clearTimeout(drain)).on('close', () => clearTimeout(drain)).resume();
         },
       );
       const timer = setTimeout(() => {

@@ -101,9 +101,9 @@ export class WebhooksController {
   }
 
   @ApiDoc('Send a delivery again', {
-    description: 'Under the same `webhook-id` (a receiver that keeps the IDs it has seen can drop it), due now, with a new 24 hours of retries.',
+    description: 'Under the same `webhook-id` and body (a receiver that keeps the IDs it has seen can drop it), due now, with a new 24 hours of retries whose backoff starts over, whatever its status.',
     ok: WebhookDeliveryResponse,
-    errors: { 404: 'No such webhook, or no such delivery of it.', 409: 'The webhook is disabled (`isActive: false`).' },
+    errors: { 404: 'No such webhook, or no such delivery of it.', 409: 'The webhook is disabled (`isActive: false`), or a worker is sending this delivery right now (try again in a moment).' },
   })
   @Post(':webhookId/deliveries/:deliveryId/redeliver')
   @Roles('DEVELOPER')

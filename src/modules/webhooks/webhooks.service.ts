@@ -136,15 +136,24 @@ export class WebhooksService {
   }
 
   /**
-   * Sends a delivery again, under the same `webhook-id`, with a new 24 hours of retries: it is
-   * PENDING and due now. One that is being sent at this moment is sent again after that.
+   * Sends a delivery again, under the same `webhook-id`, with a new 24 hours of retries whose backoff
+   * starts over: it is PENDING and due now. 409 while a worker is sending it (its outcome would
+   * overwrite this).
    */
   redeliver(accountId: string, webhookId: string, deliveryId: string): Promise<WebhookDeliveryResponse> {
     return this.txHost.withTransaction(async () => {
       const webhook = await this.load(accountId, webhookId, true);
       if (!webhook.isActive) throw errors.conflict('꺼진 웹훅으로는 보낼 수 없습니다. 먼저 isActive를 true로 바꾸세요.');
-      const updated = await this.deliveries.update(accountId, { webhookId, deliveryId }, { status: 'PENDING', nextAttemptAt: () => 'now()', retryFrom: () => 'now()', leaseId: null });
-      if (updated === 0) throw errors.notFound(DELIVERY_NOT_FOUND);
+      const [, updated]: [unknown, number] = await this.deliveries.unscoped.query(
+        `UPDATE webhook_deliveries
+            SET status = 'PENDING', next_attempt_at = now(), retry_from = now(), attempts_before_retry_from = attempts, date_updated = now()
+          WHERE account_id = $1 AND webhook_id = $2 AND delivery_id = $3 AND lease_id IS NULL`,
+        [accountId, webhookId, deliveryId],
+      );
+      if (updated === 0) {
+        await this.delivery(accountId, webhookId, deliveryId);
+        throw errors.conflictRetryable('이 전송은 지금 보내는 중입니다. 잠시 후 다시 시도하세요.');
+      }
       return this.delivery(accountId, webhookId, deliveryId);
     });
   }
