@@ -64,13 +64,15 @@ export class CreateWebhooks1764321900000 implements MigrationInterface {
         date_created    timestamptz(3) NOT NULL DEFAULT now(),
         date_updated    timestamptz(3) NOT NULL DEFAULT now(),
         -- Also the order of a webhook's deliveries list. No foreign key to webhooks: its check, row by
-        -- row, was a third of what a bulk of 10,000 changes paid for their deliveries. Deleting a
-        -- webhook deletes its deliveries (WebhooksService); one written meanwhile by a change that
-        -- read the webhook before the delete committed is cancelled by the worker that takes it.
+        -- row, was a third of what a bulk of 10,000 changes paid for their deliveries. A deleted
+        -- webhook's deliveries are cancelled by the worker that takes them (those waiting) and purged
+        -- with all ended ones after 30 days.
         PRIMARY KEY (account_id, webhook_id, delivery_id)
       )`);
     // The workers' queue: across accounts, only what is waiting.
     await q.query(`CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at) WHERE status = 'PENDING'`);
+    // What has ended, oldest first: purged after DELIVERY_RETENTION_DAYS (WebhookDispatcher).
+    await q.query(`CREATE INDEX webhook_deliveries_ended_idx ON webhook_deliveries (date_updated) WHERE status <> 'PENDING'`);
     await q.query(`
       CREATE TABLE webhook_delivery_attempts (
         account_id      varchar(32) NOT NULL,

@@ -7,7 +7,8 @@ import { createTestApp, type TestApp } from './utils/create-app';
 import { expectError } from './utils/errors';
 import { seedAccount, type SeededAccount } from './utils/seed';
 import { signed } from './utils/signing';
-import { WebhookDispatcher } from '../src/modules/webhooks/webhook-dispatcher';
+import { DELIVERY_RETENTION_DAYS, WebhookDispatcher } from '../src/modules/webhooks/webhook-dispatcher';
+import { WebhookDeliveriesRepository } from '../src/modules/webhooks/webhook-deliveries.repository';
 import request from 'supertest';
 
 const V1 = '/crm-core/v1';
@@ -406,15 +407,18 @@ describe('Webhooks (SPEC §14)', () => {
         await relaxed.app.get(DataSource).query(`UPDATE webhook_deliveries SET lease_id = NULL WHERE webhook_id = $1`, [webhookId]);
         expect((await mine.as.DEVELOPER.post(`${PATH}/${webhookId}/deliveries/${held.delivery_id}/redeliver`).expect(200)).body).toMatchObject({ status: 'PENDING' });
 
-        // Deleting the webhook deletes its deliveries; one written by a change that read the webhook
-        // just before the delete committed is cancelled by the worker that takes it, never sent.
+        // A deleted webhook's waiting deliveries, and one written by a change that read the webhook
+        // just before the delete committed, are cancelled by the worker that takes them, never sent;
+        // ended deliveries are purged after 30 days, with their attempts.
         await mine.as.DEVELOPER.delete(`${PATH}/${webhookId}`).expect(200);
         const db = relaxed.app.get(DataSource);
-        expect(await db.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE webhook_id = $1`, [webhookId])).toEqual([{ n: 0 }]);
         await db.query(`INSERT INTO webhook_deliveries (account_id, webhook_id, event_type, data, next_attempt_at) VALUES ($1, $2, 'record.created', '{}', now())`, [mine.accountId, webhookId]);
-        expect(await relaxed.app.get(WebhookDispatcher).deliverBatch()).toBe(1);
-        expect(await db.query(`SELECT status, attempts FROM webhook_deliveries WHERE webhook_id = $1`, [webhookId])).toEqual([{ status: 'CANCELLED', attempts: 0 }]);
+        expect(await relaxed.app.get(WebhookDispatcher).deliverBatch()).toBe(2);
+        expect(await db.query(`SELECT status, count(*)::int AS n FROM webhook_deliveries WHERE webhook_id = $1 GROUP BY status`, [webhookId])).toEqual([{ status: 'CANCELLED', n: 2 }]);
         expect(receiver.received).toHaveLength(1);
+        await db.query(`UPDATE webhook_deliveries SET date_updated = now() - interval '31 days' WHERE webhook_id = $1`, [webhookId]);
+        expect(await relaxed.app.get(WebhookDeliveriesRepository).purgeEnded(DELIVERY_RETENTION_DAYS, 500)).toBe(2);
+        expect(await db.query(`SELECT count(*)::int AS n FROM webhook_delivery_attempts WHERE webhook_id = $1`, [webhookId])).toEqual([{ n: 0 }]);
       } finally {
         await strict.close();
         await relaxed.close();

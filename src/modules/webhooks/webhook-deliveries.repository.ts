@@ -141,4 +141,17 @@ export class WebhookDeliveriesRepository {
       [JSON.stringify(webhooks.map((w) => ({ account_id: w.accountId, webhook_id: w.webhookId })))],
     );
   }
+
+  /** Deletes up to `batch` deliveries that ended more than `days` ago (with their attempts), skipping rows others hold. Answers how many. */
+  async purgeEnded(days: number, batch: number): Promise<number> {
+    const [, deleted]: [unknown, number] = await this.txHost.tx.query(
+      `DELETE FROM webhook_deliveries d USING (
+         SELECT account_id, webhook_id, delivery_id FROM webhook_deliveries
+          WHERE status <> 'PENDING' AND date_updated < now() - $1 * interval '1 day'
+          ORDER BY date_updated LIMIT $2 FOR UPDATE SKIP LOCKED) old
+        WHERE d.account_id = old.account_id AND d.webhook_id = old.webhook_id AND d.delivery_id = old.delivery_id`,
+      [days, batch],
+    );
+    return deleted;
+  }
 }

@@ -29,6 +29,9 @@ const IDLE_TURN_MS = 5_000;
 /** A turn with work keeps going while there is some, this long at most. */
 const BUSY_TURN_MS = 20_000;
 const IDLE_POLL_MS = 100;
+/** Ended deliveries (and their attempts) are kept this long for the deliveries list, then purged, this many per turn. */
+export const DELIVERY_RETENTION_DAYS = 30;
+const PURGE_BATCH = 500;
 /** Longer than any turn (BUSY_TURN_MS, then one more batch of at most DELIVERY_TIMEOUT_MS). */
 const TURN_EXPIRES_SECONDS = 60;
 
@@ -43,7 +46,7 @@ export const secretBinding = (accountId: string, webhookId: string) => `webhook:
 /**
  * Sends the outbox (SPEC §14), at least once, from every instance. The job queue's
  * `webhook-deliveries` queue holds one waiting "turn" at a time; a turn plans the next at once,
- * then for a few seconds takes due deliveries (`FOR UPDATE SKIP LOCKED`, leased), sends them,
+ * purges a batch of deliveries ended more than 30 days ago, then for a few seconds takes due deliveries (`FOR UPDATE SKIP LOCKED`, leased), sends them,
  * and records each attempt. Turns overlap across instances, so the outbox is read about every
  * 100 ms while any instance works the queue; each instance asks for a turn when it starts, and a turn
  * that dies is retried by the queue, so the chain of turns does not end. A delivery whose instance
@@ -88,6 +91,7 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
       () => false,
     );
     const started = Date.now();
+    await this.deliveries.purgeEnded(DELIVERY_RETENTION_DAYS, PURGE_BATCH).catch((error: Error) => this.logger.warn(`webhook deliveries purge: ${error.message}`));
     await Promise.all(Array.from({ length: LOOPS }, () => this.loop(started, context.signal)));
     if (!planned) await this.planTurn(0);
   }

@@ -76,7 +76,7 @@ export class WebhooksController {
     return this.webhooks.update(caller.accountId, webhookId, dto);
   }
 
-  @ApiDoc('Delete a webhook', { description: 'Nothing more is sent; its deliveries are deleted with it. Frees its unit of `webhooks.max`.', ok: WebhookResponse })
+  @ApiDoc('Delete a webhook', { description: 'Nothing more is sent: its waiting deliveries are cancelled, and all of them purged 30 days after they ended. Frees its unit of `webhooks.max`.', ok: WebhookResponse })
   @Delete(':webhookId')
   @Roles('DEVELOPER')
   delete(@Auth() caller: AuthenticatedCaller, @WebhookId() webhookId: string) {

@@ -103,12 +103,14 @@ export class WebhooksService {
     });
   }
 
-  /** Frees its unit of `webhooks.max`; its deliveries go with it (with their attempts, by cascade). */
+  /**
+   * Frees its unit of `webhooks.max`. Its deliveries are not deleted here (there may be millions):
+   * those waiting are cancelled by the worker that takes them, and all are purged once ended for 30 days.
+   */
   delete(accountId: string, webhookId: string): Promise<WebhookResponse> {
     return this.txHost.withTransaction(async () => {
       const webhook = await this.load(accountId, webhookId);
       if ((await this.webhooks.delete(accountId, { webhookId })) === 0) throw errors.notFound(NOT_FOUND);
-      await this.deliveries.delete(accountId, { webhookId });
       await this.quota.release(accountId, 'webhooks.max', '', 1);
       return WebhookResponse.from(webhook);
     });
