@@ -49,14 +49,15 @@ export class WebhookDeliveriesRepository {
   /**
    * Takes up to `limit` due deliveries in one statement (`FOR UPDATE SKIP LOCKED`: instances never
    * take the same one), counting the attempt and leasing each for `leaseSeconds`: if this worker's
-   * instance dies, the delivery is due again when the lease ends, and another takes it.
+   * instance dies, the delivery is due again when the lease ends, and another takes it. Deliveries of
+   * `busyWebhookIds` (this worker has enough of theirs in flight) are left to others.
    */
-  async claim(limit: number, leaseSeconds: number, leaseId: string): Promise<ClaimedDelivery[]> {
+  async claim(limit: number, leaseSeconds: number, leaseId: string, busyWebhookIds: string[] = []): Promise<ClaimedDelivery[]> {
     // TypeORM answers an UPDATE … RETURNING as [rows, affected].
     const [rows]: [Record<string, any>[], number] = await this.txHost.tx.query(
       `WITH due AS (
          SELECT account_id, webhook_id, delivery_id FROM webhook_deliveries
-          WHERE status = 'PENDING' AND next_attempt_at <= now()
+          WHERE status = 'PENDING' AND next_attempt_at <= now() AND webhook_id <> ALL ($4::varchar[])
           ORDER BY next_attempt_at
           LIMIT $1 FOR UPDATE SKIP LOCKED)
        UPDATE webhook_deliveries d
@@ -65,7 +66,7 @@ export class WebhookDeliveriesRepository {
         WHERE d.account_id = due.account_id AND d.webhook_id = due.webhook_id AND d.delivery_id = due.delivery_id
        RETURNING d.account_id, d.delivery_id, d.webhook_id, d.event_type, d.data, d.attempts, d.attempts_before_retry_from, d.retry_from, d.date_created,
                  w.url, w.secret_encrypted, coalesce(w.is_active, false) AS is_active`,
-      [limit, leaseSeconds, leaseId],
+      [limit, leaseSeconds, leaseId, busyWebhookIds],
     );
     return rows.map((r) => ({
       accountId: r.account_id,

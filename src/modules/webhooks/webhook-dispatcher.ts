@@ -11,12 +11,15 @@ import { DELIVERY_TIMEOUT_MS, WebhookSender } from './webhook-sender';
 import { WebhookDeliveriesRepository, type ClaimedDelivery, type DeliveryResult } from './webhook-deliveries.repository';
 
 /**
- * Deliveries one worker loop takes at a time, and loops side by side in one turn (a slow receiver
- * holds one loop, not the turn). A loop whose batch was not full waits IDLE_POLL_MS before the next,
- * so that under a steady flow each claim takes several deliveries rather than one.
+ * A turn keeps up to MAX_IN_FLIGHT deliveries in flight, at most PER_WEBHOOK_IN_FLIGHT of one webhook
+ * (a receiver that answers slowly, or not at all, holds those, never the others), taking at most
+ * BATCH at a claim and recording outcomes as they come, every IDLE_POLL_MS. A claim that found less
+ * than a batch waits IDLE_POLL_MS before the next, so that under a steady flow each claim takes
+ * several deliveries rather than one.
  */
 const BATCH = 50;
-const LOOPS = 2;
+const MAX_IN_FLIGHT = 100;
+const PER_WEBHOOK_IN_FLIGHT = 10;
 /**
  * A taken delivery is due again after this long if its worker has not recorded it: its name's lookup
  * (LOOKUP_TIMEOUT_MS) and its send (DELIVERY_TIMEOUT_MS) at their longest, and half a minute for the
@@ -34,6 +37,12 @@ export const DELIVERY_RETENTION_DAYS = 30;
 const PURGE_BATCH = 500;
 /** Longer than any turn (BUSY_TURN_MS, then one more batch of at most DELIVERY_TIMEOUT_MS). */
 const TURN_EXPIRES_SECONDS = 60;
+
+/** An outcome, with the lease of the claim that took its delivery. */
+interface Ended {
+  leaseId: string;
+  result: DeliveryResult;
+}
 
 /** What a receiver gets (SPEC §14): the same body for every attempt of a delivery. */
 export function webhookPayload(delivery: Pick<ClaimedDelivery, 'eventType' | 'webhookId' | 'accountId' | 'data' | 'dateCreated'>): string {
@@ -92,38 +101,77 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
     );
     const started = Date.now();
     await this.deliveries.purgeEnded(DELIVERY_RETENTION_DAYS, PURGE_BATCH).catch((error: Error) => this.logger.warn(`webhook deliveries purge: ${error.message}`));
-    await Promise.all(Array.from({ length: LOOPS }, () => this.loop(started, context.signal)));
+    await this.pump(started, context.signal);
     if (!planned) await this.planTurn(0);
   }
 
-  private async loop(started: number, signal: AbortSignal): Promise<void> {
+  private async pump(started: number, signal: AbortSignal): Promise<void> {
+    const inFlight = new Set<Promise<void>>();
+    const byWebhook = new Map<string, number>();
+    const ended: Ended[] = [];
     while (!signal.aborted) {
-      let sent = 0;
+      const elapsed = Date.now() - started;
+      let claimed = 0;
       let pause = IDLE_POLL_MS;
       try {
-        sent = await this.deliverBatch();
+        if (elapsed < BUSY_TURN_MS && inFlight.size < MAX_IN_FLIGHT) {
+          const busy = [...byWebhook].filter(([, n]) => n >= PER_WEBHOOK_IN_FLIGHT).map(([webhookId]) => webhookId);
+          claimed = await this.claimAndSend(Math.min(BATCH, MAX_IN_FLIGHT - inFlight.size), busy, inFlight, byWebhook, ended);
+        }
+        await this.record(ended.splice(0));
       } catch (error) {
         this.logger.warn(`webhook deliveries: ${(error as Error).message}`);
         pause = 1000;
       }
-      const elapsed = Date.now() - started;
-      if (elapsed >= BUSY_TURN_MS || (sent === 0 && elapsed >= IDLE_TURN_MS)) return;
-      if (sent < BATCH) await sleep(pause, undefined, { signal }).catch(() => undefined);
+      if (elapsed >= BUSY_TURN_MS || (claimed === 0 && inFlight.size === 0 && elapsed >= IDLE_TURN_MS)) break;
+      if (claimed < BATCH) await Promise.race([sleep(pause, undefined, { signal }).catch(() => undefined), ...(inFlight.size >= MAX_IN_FLIGHT ? inFlight : [])]);
     }
+    await Promise.all(inFlight);
+    await this.record(ended.splice(0)).catch((error: Error) => this.logger.warn(`webhook deliveries: ${error.message}`));
   }
 
-  /** Takes, sends and records one batch; answers how many it took. */
-  async deliverBatch(): Promise<number> {
+  /** Claims up to `limit` due deliveries and starts sending them; each outcome lands in `ended`. Answers how many it claimed. */
+  private async claimAndSend(limit: number, busyWebhookIds: string[], inFlight: Set<Promise<void>>, byWebhook: Map<string, number>, ended: Ended[]): Promise<number> {
     const leaseId = randomUUID();
-    const claimed = await this.deliveries.claim(BATCH, LEASE_SECONDS, leaseId);
-    if (claimed.length === 0) return 0;
-    const results = await Promise.all(claimed.map((delivery) => this.deliver(delivery).catch((error: Error) => this.failed(delivery, `${error.message}`))));
-    await this.deliveries.finish(leaseId, results);
-    // A receiver's 410 disables its webhook: what waits for it is cancelled, in a statement of its own
-    // (after the results are recorded, so that it never holds deliveries while waiting for a webhook).
-    const gone = [...new Map(results.filter((r) => r.disableWebhook).map((r) => [`${r.accountId}:${r.webhookId}`, r])).values()];
-    if (gone.length > 0) await this.deliveries.disable(gone.map(({ accountId, webhookId }) => ({ accountId, webhookId })));
+    const claimed = await this.deliveries.claim(limit, LEASE_SECONDS, leaseId, busyWebhookIds);
+    for (const delivery of claimed) {
+      byWebhook.set(delivery.webhookId, (byWebhook.get(delivery.webhookId) ?? 0) + 1);
+      const sending: Promise<void> = this.deliver(delivery)
+        .catch((error: Error) => this.failed(delivery, error.message))
+        .then((result) => {
+          ended.push({ leaseId, result });
+          inFlight.delete(sending);
+          const left = (byWebhook.get(delivery.webhookId) ?? 1) - 1;
+          if (left > 0) byWebhook.set(delivery.webhookId, left);
+          else byWebhook.delete(delivery.webhookId);
+        });
+      inFlight.add(sending);
+    }
     return claimed.length;
+  }
+
+  /** Takes, sends and records one batch; answers how many it took (tests drive an instance whose workers are off with it). */
+  async deliverBatch(): Promise<number> {
+    const inFlight = new Set<Promise<void>>();
+    const ended: Ended[] = [];
+    const claimed = await this.claimAndSend(BATCH, [], inFlight, new Map(), ended);
+    await Promise.all(inFlight);
+    await this.record(ended);
+    return claimed;
+  }
+
+  /**
+   * Records outcomes, one statement per claim; then a receiver's 410 disables its webhook and
+   * cancels what waits for it, in a statement of its own (so that it never holds deliveries while
+   * waiting for a webhook).
+   */
+  private async record(ended: Ended[]): Promise<void> {
+    if (ended.length === 0) return;
+    const byLease = new Map<string, DeliveryResult[]>();
+    for (const { leaseId, result } of ended) byLease.set(leaseId, [...(byLease.get(leaseId) ?? []), result]);
+    for (const [leaseId, results] of byLease) await this.deliveries.finish(leaseId, results);
+    const gone = [...new Map(ended.filter(({ result }) => result.disableWebhook).map(({ result }) => [`${result.accountId}:${result.webhookId}`, result])).values()];
+    if (gone.length > 0) await this.deliveries.disable(gone.map(({ accountId, webhookId }) => ({ accountId, webhookId })));
   }
 
   /** A failed attempt without an answer: retried as any other (a fault of this server's, say). */
