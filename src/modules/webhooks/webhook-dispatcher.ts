@@ -35,8 +35,9 @@ const IDLE_POLL_MS = 100;
 /** Ended deliveries (and their attempts) are kept this long for the deliveries list, then purged, this many per turn. */
 export const DELIVERY_RETENTION_DAYS = 30;
 const PURGE_BATCH = 500;
-/** Longer than any turn (BUSY_TURN_MS, then one more batch of at most DELIVERY_TIMEOUT_MS). */
-const TURN_EXPIRES_SECONDS = 60;
+/** Longer than any turn (BUSY_TURN_MS, the sends in flight then, and PLAN_RETRY_MS). */
+const TURN_EXPIRES_SECONDS = 90;
+const PLAN_RETRY_MS = 30_000;
 
 /** An outcome, with the lease of the claim that took its delivery. */
 interface Ended {
@@ -55,11 +56,12 @@ export const secretBinding = (accountId: string, webhookId: string) => `webhook:
 /**
  * Sends the outbox (SPEC §14), at least once, from every instance. The job queue's
  * `webhook-deliveries` queue holds one waiting "turn" at a time; a turn plans the next at once,
- * purges a batch of deliveries ended more than 30 days ago, then for a few seconds takes due deliveries (`FOR UPDATE SKIP LOCKED`, leased), sends them,
- * and records each attempt. Turns overlap across instances, so the outbox is read about every
- * 100 ms while any instance works the queue; each instance asks for a turn when it starts, and a turn
- * that dies is retried by the queue, so the chain of turns does not end. A delivery whose instance
- * dies mid-send is taken again when its lease ends.
+ * purges a batch of deliveries ended more than 30 days ago, then for a few seconds takes due
+ * deliveries (`FOR UPDATE SKIP LOCKED`, leased), sends them, and records each attempt. Turns overlap
+ * across instances, so the outbox is read about every 100 ms while any instance works the queue;
+ * each instance asks for a turn when it starts, and a turn that dies is retried by the queue, so the
+ * chain of turns does not end. A delivery whose instance dies mid-send is taken again when its
+ * lease ends.
  */
 @Injectable()
 export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
@@ -102,7 +104,23 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationShutdown {
     const started = Date.now();
     await this.deliveries.purgeEnded(DELIVERY_RETENTION_DAYS, PURGE_BATCH).catch((error: Error) => this.logger.warn(`webhook deliveries purge: ${error.message}`));
     await this.pump(started, context.signal);
-    if (!planned) await this.planTurn(0);
+    if (!planned) await this.planTurnOnceReachable(context.signal);
+  }
+
+  /**
+   * Plans the next turn, trying each second for up to PLAN_RETRY_MS (the database may be restarting):
+   * without it, deliveries would wait for this turn's expiry and the queue's retry.
+   */
+  private async planTurnOnceReachable(signal: AbortSignal): Promise<void> {
+    const deadline = Date.now() + PLAN_RETRY_MS;
+    for (;;) {
+      try {
+        return await this.planTurn(0);
+      } catch (error) {
+        if (signal.aborted || Date.now() > deadline) throw error;
+        await sleep(1000);
+      }
+    }
   }
 
   private async pump(started: number, signal: AbortSignal): Promise<void> {

@@ -539,16 +539,28 @@ export async function seedResources(account: SeededAccount, routes: ApiRoute[]):
     fixture.derived[`${API}/webhooks/{webhookId}`] = webhookId;
     const deliveryId = (await ok(c.post(`${API}/webhooks/${webhookId}/test`), 'webhook test delivery')).deliveryId as string;
     fixture.derived[`${API}/webhooks/{webhookId}/deliveries/{deliveryId}`] = deliveryId;
-    // Settled before the suites compare rows: one refused attempt, then FAILED (the run's retry window is a second).
+  }
+  await deriveIds(c, routes, fixture);
+  await deliveriesSettled(c);
+  return fixture;
+}
+
+/**
+ * Waits until no webhook delivery of the account is PENDING (each gets one refused attempt, then
+ * FAILED: the run's retry window is a second), so that no worker changes the account's rows while
+ * the suites compare them. The seed's changes after a webhook exists (its test delivery, records
+ * made for other routes) each have one.
+ */
+export async function deliveriesSettled(c: SignedClient): Promise<void> {
+  const webhooks = (await ok(c.get(`${API}/webhooks?limit=100`), 'webhooks')).data as { webhookId: string }[];
+  for (const { webhookId } of webhooks) {
     for (let waited = 0; ; waited += 100) {
-      const [delivery] = (await ok(c.get(`${API}/webhooks/${webhookId}/deliveries`), 'webhook deliveries')).data as { status: string }[];
-      if (delivery.status !== 'PENDING') break;
-      if (waited > 30_000) throw new Error(`the seed's webhook delivery is still PENDING after 30 s: is WEBHOOK_RETRY_WINDOW_SECONDS=1 set (test/reliability/run.js)?`);
+      const deliveries = (await ok(c.get(`${API}/webhooks/${webhookId}/deliveries?status=PENDING&limit=1`), 'webhook deliveries')).data as unknown[];
+      if (deliveries.length === 0) break;
+      if (waited > 30_000) throw new Error(`a seed's webhook delivery is still PENDING after 30 s: is WEBHOOK_RETRY_WINDOW_SECONDS=1 set (test/reliability/run.js)?`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
-  await deriveIds(c, routes, fixture);
-  return fixture;
 }
 
 /** Names of the ID fields a schema documents, nested objects and list items included. */
