@@ -10,6 +10,8 @@ import { TableWriteGate } from './utils/table-write-gate';
 
 const V1 = '/crm-core/v1';
 const RECORDS = `${V1}/records`;
+/** GET /records/:recordId/history (SPEC §13). */
+const historyPath = (recordId: string) => `/crm-core/v1/records/${recordId}/history`;
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 interface Entry {
@@ -35,7 +37,7 @@ describe('Record history (SPEC §13)', () => {
     const entries: Entry[] = [];
     let startKey: string | undefined;
     do {
-      const page = await as.get(`${RECORDS}/${recordId}/history`).query({ limit: 3, ...(startKey ? { startKey } : {}) }).expect(200);
+      const page = await as.get(historyPath(recordId)).query({ limit: 3, ...(startKey ? { startKey } : {}) }).expect(200);
       entries.push(...page.body.data);
       startKey = page.body.nextKey ?? undefined;
     } while (startKey);
@@ -214,7 +216,7 @@ describe('Record history (SPEC §13)', () => {
     const company = await create('남는 회사', {}, companyId);
     await account.as.MEMBER.post(`${V1}/relationships`, { relationshipTypeId: typeId, sourceEntityId: entityId, sourceRecordId: person, targetEntityId: companyId, targetRecordId: company }).expect(201);
     await account.as.MEMBER.delete(`${RECORDS}/${person}?permanent=true`).expect(200);
-    expectError(await account.as.VIEWER.get(`${RECORDS}/${person}/history`), 404, 'NotFound');
+    expectError(await account.as.VIEWER.get(historyPath(person)), 404, 'NotFound');
     const left = await t.app.get(DataSource).query(`SELECT kind FROM change_events WHERE account_id = $1 AND record_id = $2 AND other_record_id IS NULL`, [account.accountId, person]);
     expect(left).toEqual([]);
     expect(await actions(company)).toEqual(['RELATIONSHIP_REMOVED', 'RELATIONSHIP_ADDED', 'CREATED']);
@@ -222,10 +224,10 @@ describe('Record history (SPEC §13)', () => {
 
   it('VIEWER and up of the account read it; another account gets a 404; a bad startKey is a 400', async () => {
     const recordId = await create('비밀');
-    await account.as.VIEWER.get(`${RECORDS}/${recordId}/history`).expect(200);
+    await account.as.VIEWER.get(historyPath(recordId)).expect(200);
     const stranger = await seedAccount(t);
-    expectError(await stranger.as.OWNER.get(`${RECORDS}/${recordId}/history`), 404, 'NotFound');
-    expectError(await account.as.VIEWER.get(`${RECORDS}/${recordId}/history`).query({ startKey: 'nope' }), 400, 'ValidationError');
-    expectError(await account.as.VIEWER.get(`${RECORDS}/not-an-id/history`), 400, 'ValidationError');
+    expectError(await stranger.as.OWNER.get(historyPath(recordId)), 404, 'NotFound');
+    expectError(await account.as.VIEWER.get(historyPath(recordId)).query({ startKey: 'nope' }), 400, 'ValidationError');
+    expectError(await account.as.VIEWER.get(historyPath('not-an-id')), 400, 'ValidationError');
   });
 });
