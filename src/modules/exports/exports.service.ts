@@ -240,12 +240,15 @@ function csvSheet(out: Writable): SheetWriter {
 function excelSheet(out: Writable): SheetWriter {
   const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: false, useSharedStrings: false });
   const sheet = workbook.addWorksheet('records');
+  const entry = () => zipEntryOf(sheet);
   return {
     add: (cells) => {
       sheet.addRow(cells.map((c) => c ?? null)).commit();
-      return !out.writableNeedDrain;
+      return !entry()._writableState.needDrain && !out.writableNeedDrain;
     },
     drained: async () => {
+      const waiting = entry();
+      if (waiting._writableState.needDrain) await once(waiting, 'drain');
       if (out.writableNeedDrain) await once(out, 'drain');
     },
     end: async () => {
@@ -253,6 +256,20 @@ function excelSheet(out: Writable): SheetWriter {
       await workbook.commit();
     },
   };
+}
+
+/**
+ * The zip entry the sheet's XML goes into. exceljs writes each row into it without looking at what
+ * `write` answers, so while the compression is behind the rows pile up there (1 GB for 1,000,000
+ * rows); the export waits on this entry's drain instead. Internal to exceljs 4.4 (a worksheet's
+ * StreamBuf piped into archiver's PassThrough): checked at every row, so that an upgrade that
+ * changes it fails the export tests rather than the memory bound.
+ */
+type ZipEntry = NodeJS.EventEmitter & { _writableState: { needDrain: boolean } };
+function zipEntryOf(sheet: ExcelJS.Worksheet): ZipEntry {
+  const entry = (sheet as unknown as { stream?: { pipes?: Partial<ZipEntry>[] } }).stream?.pipes?.[0];
+  if (!entry?._writableState || typeof entry.once !== 'function') throw new Error('exceljs: the worksheet stream has no zip entry to wait on (its internals changed)');
+  return entry as ZipEntry;
 }
 
 /**
