@@ -1000,7 +1000,7 @@ function printTable(r) {
       cpuRow('5. API, GET /relationships/list (signed, page of 50)', s5.list),
       cpuRow('5. API, POST /relationships (signed, peak)', s5.create),
       `| 5. API, POST /relationships at half the peak rate (open loop) | ${s5.createAtHalfPeak.rps} | ${s5.createAtHalfPeak.p50} | ${s5.createAtHalfPeak.p99} | | ${s5.createAtHalfPeak.errors} |`,
-      `| 5. pgbench, the same three statements (the database's ceiling) | ${s5.pgbench.tps} | | | | ${s5.pgbench.failed} |`,
+      `| 5. pgbench, the same two statements (the database's ceiling) | ${s5.pgbench.tps} | | | | ${s5.pgbench.failed} |`,
       '',
       `- 5. unknown route / bare Express: ${s5.ratios.notFoundToBare}; GET /health / bare Express: ${s5.ratios.healthToBare}; creates / pgbench: ${s5.ratios.createToPgbench} (medians of ${s5.rounds.createRps.length} alternating rounds: API ${s5.rounds.createRps.join(', ')} req/s; pgbench ${s5.rounds.pgbenchTps.join(', ')} tx/s)`,
       '',

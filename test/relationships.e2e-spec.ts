@@ -236,6 +236,20 @@ describe('Relationships (SPEC §5, §6)', () => {
       await account.as.MEMBER.post(PATH, link(loser, acme)).expect(201);
     });
 
+    it('a type deleted on one instance is a 404 for creates on the other, which had just used it, and stays one', async () => {
+      const [kim, lee] = await records(contact, 2, 'k');
+      const acme = await record(company, 'Acme');
+      const short = await type({ name: 'short-lived', sourceEntityId: contact, targetEntityId: company });
+      const onSecond = signed(second.app.getHttpServer(), account.keys.MEMBER);
+      const { body: first } = await onSecond.post(PATH, link(kim, acme, { relationshipTypeId: short })).expect(201);
+      await account.as.MEMBER.delete(`${PATH}/${first.relationshipId}`).expect(200);
+      await account.as.OWNER.delete(`${PATH}/types/${short}`).expect(200);
+      for (let i = 0; i < 2; i++) {
+        expectError(await onSecond.post(PATH, link(lee, acme, { relationshipTypeId: short })), 404, 'NotFound', '관계 유형을 찾을 수 없습니다.');
+      }
+      expect(await usage()).toBe(0);
+    });
+
     it('ONE_TO_ONE: parallel attempts to take the same slot give exactly one success', async () => {
       const ceo = await type({ name: 'ceo of', sourceEntityId: contact, targetEntityId: company, cardinality: 'ONE_TO_ONE' });
       const people = await records(contact, 10, 'p');

@@ -1,8 +1,8 @@
-// The database's own ceiling for a signed create: PostgreSQL's C client (pgbench) sending the three
+// The database's own ceiling for a signed create: PostgreSQL's C client (pgbench) sending the two
 // statements the API sends for one signed POST /relationships — the signature claim
-// (crm_claim_signature, src/common/auth/api-key-verifier.ts), the type's read
-// (RelationshipTypesService.load) and the insert (crm_insert_relationship,
-// src/modules/relationships/relationships.repository.ts) — with the same
+// (crm_claim_signature, src/common/auth/api-key-verifier.ts) and the insert (crm_insert_relationship,
+// with who links as the API passes it, src/modules/relationships/relationships.repository.ts); the
+// type's definition is read once per instance (RelationshipTypesService.definition) — with the same
 // protocol (extended, unnamed statements, as node-postgres sends them) and fresh parameters each
 // transaction. Keep the statements here in step with those two files.
 const { execFile } = require('node:child_process');
@@ -45,8 +45,7 @@ function script(ctx, sourceExclusive, targetExclusive) {
 \\set src :client_id * ${SOURCES_PER_CLIENT} + :n / ${TARGETS}
 \\set tgt :n % ${TARGETS}
 SELECT * FROM crm_claim_signature(${literal(ctx.apiKey)}, md5(random()::text) || md5(random()::text), now() + interval '20 minutes');
-SELECT * FROM relationship_types WHERE account_id = ${literal(ctx.accountId)} AND relationship_type_id = ${literal(ctx.typeId)} LIMIT 1;
-SELECT record_problems, created_relationship FROM crm_insert_relationship(${literal(ctx.accountId)}, 'CRMRL1260101' || lpad(:client_id::text, 3, '0') || lpad(:n::text, 11, '0'), ${literal(ctx.typeId)}, ${literal(ctx.sourceEntityId)}, 'CRMRC1260101000000000' || lpad(:src::text, 11, '0'), ${literal(ctx.targetEntityId)}, 'CRMRC1260101000000001' || lpad(:tgt::text, 11, '0'), '{}'::jsonb, ${sourceExclusive}, ${targetExclusive}, 'relationships.max');
+SELECT record_problems, created_relationship FROM crm_insert_relationship(${literal(ctx.accountId)}, 'CRMRL1260101' || lpad(:client_id::text, 3, '0') || lpad(:n::text, 11, '0'), ${literal(ctx.typeId)}, ${literal(ctx.sourceEntityId)}, 'CRMRC1260101000000000' || lpad(:src::text, 11, '0'), ${literal(ctx.targetEntityId)}, 'CRMRC1260101000000001' || lpad(:tgt::text, 11, '0'), '{}'::jsonb, ${sourceExclusive}, ${targetExclusive}, 'relationships.max', ${literal(JSON.stringify({ m: 'pgbench', k: ctx.apiKey, r: 'pgbench' }))});
 `;
 }
 

@@ -32,6 +32,12 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   );
 }
 
+/** Whether a statement failed on this foreign key: the row it refers to is gone. */
+export function isForeignKeyViolation(error: unknown, constraint: string): boolean {
+  const driverError: PgError | undefined = error instanceof QueryFailedError ? (error.driverError as PgError) : (error as PgError);
+  return driverError?.code === '23503' && driverError.constraint === constraint;
+}
+
 /** Maps a database error to the API's error, or undefined when it is not one we expect. */
 export function fromDatabaseError(error: unknown): AppException | undefined {
   const driverError: PgError | undefined = error instanceof QueryFailedError ? (error.driverError as PgError) : (error as PgError);

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
-import { errors } from '../../common/errors/app.exception';
+import { AppException, errors } from '../../common/errors/app.exception';
 import { registerConstraintMessage } from '../../common/errors/postgres-errors';
 import { givenFields } from '../../common/http/patch';
 import { generateId } from '../../common/ids/ids';
@@ -39,12 +39,20 @@ export function typeEntities(type: { sourceEntityId: string; targetEntityId: str
   return [...new Set([type.sourceEntityId, type.targetEntityId])];
 }
 
+/** What a relationship needs of its type: the parts that never change once it is created (SPEC §5). */
+export type RelationshipTypeDefinition = Pick<RelationshipTypeEntity, 'relationshipTypeId' | 'sourceEntityId' | 'targetEntityId' | 'cardinality'>;
+
+/** Definitions an instance keeps (the oldest kept goes first): a few hundred bytes each. */
+const DEFINITIONS_KEPT = 10_000;
+
 /** Runs inside the transaction that deletes a relationship type, after its row went. */
 export type RelationshipTypeRemovalHook = (accountId: string, relationshipTypeId: string) => Promise<void>;
 
 @Injectable()
 export class RelationshipTypesService {
   private readonly removalHooks: RelationshipTypeRemovalHook[] = [];
+  /** By `accountId:relationshipTypeId`. */
+  private readonly definitions = new Map<string, RelationshipTypeDefinition>();
 
   constructor(
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
@@ -101,6 +109,33 @@ export class RelationshipTypesService {
     return RelationshipTypeResponse.from(await this.load(accountId, relationshipTypeId));
   }
 
+  /**
+   * The type's entities and cardinality, kept by this instance once read (a signed create saves a
+   * round trip): they never change and IDs are never reused, so what is kept is right for as long as
+   * the type exists. A type deleted meanwhile on another instance is still kept here, so whoever
+   * stores a reference with it lets the database refuse a type that is gone (the relationships'
+   * foreign key does), then calls `forget` and answers `notFound()`.
+   */
+  async definition(accountId: string, relationshipTypeId: string): Promise<RelationshipTypeDefinition> {
+    const key = `${accountId}:${relationshipTypeId}`;
+    const kept = this.definitions.get(key);
+    if (kept) return kept;
+    const { sourceEntityId, targetEntityId, cardinality } = await this.load(accountId, relationshipTypeId);
+    const definition = { relationshipTypeId, sourceEntityId, targetEntityId, cardinality };
+    if (this.definitions.size >= DEFINITIONS_KEPT) this.definitions.delete(this.definitions.keys().next().value!);
+    this.definitions.set(key, definition);
+    return definition;
+  }
+
+  forget(accountId: string, relationshipTypeId: string): void {
+    this.definitions.delete(`${accountId}:${relationshipTypeId}`);
+  }
+
+  /** The 404 of a type that does not exist (or not in this account). */
+  notFound(): AppException {
+    return errors.notFound(NOT_FOUND);
+  }
+
   /** The type, or 404. */
   async load(accountId: string, relationshipTypeId: string): Promise<RelationshipTypeEntity> {
     const type = await this.types.findOne(accountId, { relationshipTypeId });
@@ -119,6 +154,7 @@ export class RelationshipTypesService {
     return this.txHost.withTransaction(async () => {
       const type = await this.load(accountId, relationshipTypeId);
       if ((await this.types.delete(accountId, { relationshipTypeId })) === 0) throw errors.notFound(NOT_FOUND);
+      this.forget(accountId, relationshipTypeId);
       for (const hook of this.removalHooks) await hook(accountId, relationshipTypeId);
       for (const entityId of typeEntities(type).sort()) await this.quota.release(accountId, 'relationshipTypes.maxPerEntity', entityId, 1);
       return RelationshipTypeResponse.from(type);

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { isForeignKeyViolation } from '../../common/errors/postgres-errors';
 import { currentActorSetting } from '../../common/persistence/change-actor';
 import type { LimitName } from '../../common/quota/limits';
 import type { LinkProblem } from '../records/records.service';
@@ -77,12 +78,18 @@ export class RelationshipsRepository {
    * RelationshipCreateOnlyInserts): locks both records FOR SHARE, inserts when records raise no
    * problem, and records the intent to take `limit`, applied when the statement commits (403 then,
    * and nothing stays). Unique indexes decide duplicates and cardinality (409). It sets who links
-   * (`crm.actor`) itself, for the change it writes (RelationshipInsertSetsActor).
+   * (`crm.actor`) itself, for the change it writes (RelationshipInsertSetsActor). A type that no
+   * longer exists is refused by the type's foreign key (`typeGone`).
    */
-  async insertOne(accountId: string, relationship: NewRelationship, limit: LimitName): Promise<{ created: RelationshipEntity } | { problems: LinkProblem[] }> {
+  async insertOne(
+    accountId: string,
+    relationship: NewRelationship,
+    limit: LimitName,
+  ): Promise<{ created: RelationshipEntity } | { problems: LinkProblem[] } | { typeGone: true }> {
     const r = relationship;
-    const [{ record_problems, created_relationship }]: { record_problems: { problem: LinkProblem }[] | null; created_relationship: RelationshipRow | null }[] =
-      await this.txHost.tx.query(
+    let rows: { record_problems: { problem: LinkProblem }[] | null; created_relationship: RelationshipRow | null }[];
+    try {
+      rows = await this.txHost.tx.query(
         `SELECT record_problems, created_relationship FROM crm_insert_relationship($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12)`,
         [
           accountId,
@@ -99,7 +106,12 @@ export class RelationshipsRepository {
           currentActorSetting(),
         ],
       );
-    return created_relationship ? { created: toEntity(created_relationship) } : { problems: (record_problems ?? []).map((r) => r.problem) };
+    } catch (error) {
+      if (isForeignKeyViolation(error, 'relationships_type_fkey')) return { typeGone: true };
+      throw error;
+    }
+    const [{ record_problems, created_relationship }] = rows;
+    return created_relationship ? { created: toEntity(created_relationship) } : { problems: (record_problems ?? []).map((p) => p.problem) };
   }
 
   /** Every pair in one statement; pairs that already exist are skipped. Answers the IDs inserted. */

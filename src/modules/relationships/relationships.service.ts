@@ -10,8 +10,7 @@ import { QuotaService, registerUsageCount } from '../../common/quota/quota.servi
 import { EntitiesService } from '../entities/entities.service';
 import { RecordsService } from '../records/records.service';
 import { exclusiveSides } from '../relationship-types/cardinality';
-import type { RelationshipTypeEntity } from '../relationship-types/relationship-type.entity';
-import { RelationshipTypesService } from '../relationship-types/relationship-types.service';
+import { RelationshipTypesService, type RelationshipTypeDefinition } from '../relationship-types/relationship-types.service';
 import { normalizeEnds, type Ends } from './direction';
 import {
   BULK_MAX_PAIRS,
@@ -49,7 +48,7 @@ export const SOURCE_FILTER_MAX = 5000;
 export const BULK_MAX_METADATA_BYTES = 1024 * 1024;
 
 /** SPEC §6 rule 3, or 400 when the entities match the type's definition in neither direction. */
-function normalizedOrRefused(type: RelationshipTypeEntity, ends: Ends): Ends {
+function normalizedOrRefused(type: RelationshipTypeDefinition, ends: Ends): Ends {
   const normalized = normalizeEnds(type, ends);
   if (!normalized) throw errors.badRequest(NO_DIRECTION);
   return normalized;
@@ -68,7 +67,8 @@ function assertMetadataFits(metadata: Record<string, any> | undefined, pairCount
 
 /**
  * The rules of SPEC §6, each decided in one place, in this order: self-link (400, here), the type
- * (404, RelationshipTypesService), the direction normalized against it (400, `normalizeEnds`), both
+ * (404, RelationshipTypesService; for a type deleted since this instance kept its definition, the
+ * insert's foreign key), the direction normalized against it (400, `normalizeEnds`), both
  * records in the account and out of the trash (404) and of the entity they are claimed for (400),
  * decided by records (`crm_lock_linkable_records`), then the insert, where unique indexes decide
  * duplicates and cardinality (409) — no check-then-insert — and last the limit the route declares
@@ -94,12 +94,13 @@ export class RelationshipsService implements OnModuleInit {
 
   /**
    * A type's entities and cardinality never change after it is created (SPEC §5), so the ends are
-   * normalized here, with the type in hand, and one statement checks the records, inserts and
-   * takes the quota (see RelationshipsRepository.insertOne).
+   * normalized here, with the type's definition in hand (kept by the instance once read), and one
+   * statement checks the records, inserts and takes the quota (see RelationshipsRepository.insertOne);
+   * its foreign key refuses a type deleted since it was kept.
    */
   async create(accountId: string, dto: CreateRelationshipDto): Promise<RelationshipResponse> {
     if (dto.sourceRecordId === dto.targetRecordId) throw errors.badRequest('레코드 자기 자신과는 관계를 맺을 수 없습니다.');
-    const type = await this.types.load(accountId, dto.relationshipTypeId);
+    const type = await this.types.definition(accountId, dto.relationshipTypeId);
     const ends = normalizedOrRefused(type, dto);
     const { sourceExclusive, targetExclusive } = exclusiveSides(type.cardinality);
     const result = await this.repository.insertOne(
@@ -107,6 +108,10 @@ export class RelationshipsService implements OnModuleInit {
       { accountId, relationshipId: generateId('relationship'), relationshipTypeId: type.relationshipTypeId, ...ends, metadata: dto.metadata ?? {}, sourceExclusive, targetExclusive },
       this.quota.limitForStatement(),
     );
+    if ('typeGone' in result) {
+      this.types.forget(accountId, type.relationshipTypeId);
+      throw this.types.notFound();
+    }
     if ('problems' in result) {
       this.records.assertLinkable(result.problems);
       throw new Error('relationship create inserted nothing although the records raised no problem');
