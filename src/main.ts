@@ -1,10 +1,18 @@
 import { Logger } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { setFlagsFromString } from 'node:v8';
 import { resolveMasterKey } from './common/auth/secret-box';
 import { loadConfig } from './config/app-config';
 import { createApp } from './create-app';
 import { resolveDatabase } from './database/resolve-database';
 import { AccountsService } from './modules/accounts/accounts.service';
+
+// V8 lets the old generation grow to several times what is live before it collects it: under the
+// row churn of a large export or import the process passed 350–400 MB with 40–60 MB live. Growing
+// it by half of what is live each time keeps an instance near 200 MB through them at no cost in
+// time (README, "Export and import"), without the hard cap of --max-old-space-size, which turns a
+// burst of legitimate work into a crash. V8 reads this flag at each collection, so it applies from here.
+setFlagsFromString('--heap-growing-percent=50');
 
 async function bootstrap(): Promise<void> {
   const config = loadConfig();
