@@ -248,7 +248,17 @@ function excelSheet(out: Writable): SheetWriter {
     },
     drained: async () => {
       const waiting = entry();
-      if (waiting._writableState.needDrain) await once(waiting, 'drain');
+      if (waiting._writableState.needDrain) {
+        // If the file's writer fails, the zip stops reading and the entry never drains: its error ends the wait.
+        const failed = new AbortController();
+        const fail = () => failed.abort();
+        out.once('error', fail).once('close', fail);
+        try {
+          await once(waiting, 'drain', { signal: failed.signal });
+        } finally {
+          out.off('error', fail).off('close', fail);
+        }
+      }
       if (out.writableNeedDrain) await once(out, 'drain');
     },
     end: async () => {
