@@ -236,17 +236,23 @@ describe('Relationships (SPEC §5, §6)', () => {
       await account.as.MEMBER.post(PATH, link(loser, acme)).expect(201);
     });
 
-    it('a type deleted on one instance is a 404 for creates on the other, which had just used it, and stays one', async () => {
+    it('a type deleted on one instance is a 404 for creates on the other, which had just used it, whatever else is wrong with the request', async () => {
       const [kim, lee] = await records(contact, 2, 'k');
       const acme = await record(company, 'Acme');
-      const short = await type({ name: 'short-lived', sourceEntityId: contact, targetEntityId: company });
+      const TYPE_NOT_FOUND = '관계 유형을 찾을 수 없습니다.';
       const onSecond = signed(second.app.getHttpServer(), account.keys.MEMBER);
-      const { body: first } = await onSecond.post(PATH, link(kim, acme, { relationshipTypeId: short })).expect(201);
-      await account.as.MEMBER.delete(`${PATH}/${first.relationshipId}`).expect(200);
-      await account.as.OWNER.delete(`${PATH}/types/${short}`).expect(200);
-      for (let i = 0; i < 2; i++) {
-        expectError(await onSecond.post(PATH, link(lee, acme, { relationshipTypeId: short })), 404, 'NotFound', '관계 유형을 찾을 수 없습니다.');
+      const used: string[] = [];
+      for (const name of ['gone-a', 'gone-b', 'gone-c']) {
+        const gone = await type({ name, sourceEntityId: contact, targetEntityId: company });
+        const { body } = await onSecond.post(PATH, link(kim, acme, { relationshipTypeId: gone })).expect(201);
+        await account.as.MEMBER.delete(`${PATH}/${body.relationshipId}`).expect(200);
+        await account.as.OWNER.delete(`${PATH}/types/${gone}`).expect(200);
+        used.push(gone);
       }
+      // A well-formed request (the insert's foreign key refuses), one in no direction of the type, one with a missing record.
+      for (let i = 0; i < 2; i++) expectError(await onSecond.post(PATH, link(lee, acme, { relationshipTypeId: used[0] })), 404, 'NotFound', TYPE_NOT_FOUND);
+      expectError(await onSecond.post(PATH, link(lee, kim, { relationshipTypeId: used[1], targetEntityId: contact })), 404, 'NotFound', TYPE_NOT_FOUND);
+      expectError(await onSecond.post(PATH, link(lee, generateId('record'), { relationshipTypeId: used[2] })), 404, 'NotFound', TYPE_NOT_FOUND);
       expect(await usage()).toBe(0);
     });
 

@@ -131,6 +131,12 @@ export class RelationshipTypesService {
     this.definitions.delete(`${accountId}:${relationshipTypeId}`);
   }
 
+  /** Reads the type again, whatever is kept: 404 if it is gone (a refusal decided with a kept definition checks this first). */
+  async confirm(accountId: string, relationshipTypeId: string): Promise<void> {
+    this.forget(accountId, relationshipTypeId);
+    await this.definition(accountId, relationshipTypeId);
+  }
+
   /** The 404 of a type that does not exist (or not in this account). */
   notFound(): AppException {
     return errors.notFound(NOT_FOUND);

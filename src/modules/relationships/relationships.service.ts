@@ -96,12 +96,19 @@ export class RelationshipsService implements OnModuleInit {
    * A type's entities and cardinality never change after it is created (SPEC §5), so the ends are
    * normalized here, with the type's definition in hand (kept by the instance once read), and one
    * statement checks the records, inserts and takes the quota (see RelationshipsRepository.insertOne);
-   * its foreign key refuses a type deleted since it was kept.
+   * its foreign key refuses a type deleted since it was kept. A refusal decided with a kept
+   * definition first reads the type again, so that a deleted type answers its 404 as it would have.
    */
   async create(accountId: string, dto: CreateRelationshipDto): Promise<RelationshipResponse> {
     if (dto.sourceRecordId === dto.targetRecordId) throw errors.badRequest('레코드 자기 자신과는 관계를 맺을 수 없습니다.');
     const type = await this.types.definition(accountId, dto.relationshipTypeId);
-    const ends = normalizedOrRefused(type, dto);
+    let ends: Ends;
+    try {
+      ends = normalizedOrRefused(type, dto);
+    } catch (refusal) {
+      await this.types.confirm(accountId, type.relationshipTypeId);
+      throw refusal;
+    }
     const { sourceExclusive, targetExclusive } = exclusiveSides(type.cardinality);
     const result = await this.repository.insertOne(
       accountId,
@@ -113,6 +120,7 @@ export class RelationshipsService implements OnModuleInit {
       throw this.types.notFound();
     }
     if ('problems' in result) {
+      await this.types.confirm(accountId, type.relationshipTypeId);
       this.records.assertLinkable(result.problems);
       throw new Error('relationship create inserted nothing although the records raised no problem');
     }
