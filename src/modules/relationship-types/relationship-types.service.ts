@@ -114,7 +114,8 @@ export class RelationshipTypesService {
    * round trip): they never change and IDs are never reused, so what is kept is right for as long as
    * the type exists. A type deleted meanwhile on another instance is still kept here, so whoever
    * stores a reference with it lets the database refuse a type that is gone (the relationships'
-   * foreign key does), then calls `forget` and answers `notFound()`.
+   * foreign key does), then calls `forget` and answers `notFound()`; a refusal decided with a kept
+   * definition calls `confirm` first.
    */
   async definition(accountId: string, relationshipTypeId: string): Promise<RelationshipTypeDefinition> {
     const key = `${accountId}:${relationshipTypeId}`;
