@@ -96,6 +96,21 @@ async function seedRecords(pool, accountId, entityId, n, prefix) {
   return ids;
 }
 
+/** A signed POST /relationships of `type` (its ID and entities) taking the next pair of `pairs` each time it is sent. */
+function relationshipCreates(key, type, pairs) {
+  let next = 0;
+  return {
+    method: 'POST',
+    path: '/crm-core/v1/relationships',
+    setupRequest: (req) => {
+      const [source, target] = pairs[next++ % pairs.length];
+      req.headers = { ...req.headers, 'content-type': 'application/json', authorization: authorization(key) };
+      req.body = JSON.stringify({ ...type, sourceRecordId: source, targetRecordId: target });
+      return req;
+    },
+  };
+}
+
 /** The run whose `field` is the median of the runs'. */
 function median(runs, field) {
   return [...runs].sort((a, b) => a[field] - b[field])[Math.floor(runs.length / 2)];
@@ -263,20 +278,7 @@ async function main() {
     const ctx = { accountId: api.accountId, apiKey: key.apiKey, typeId: type.relationshipTypeId, sourceEntityId: contact.entityId, targetEntityId: company.entityId };
     const pairsOf = (sources, targets) => sources.flatMap((s) => targets.map((t) => [s, t]));
 
-    /** A signed POST /relationships taking the next pair of `pairs` each time it is sent. */
-    const createRequests = (pairs) => {
-      let next = 0;
-      return {
-        method: 'POST',
-        path: '/crm-core/v1/relationships',
-        setupRequest: (req) => {
-          const [source, target] = pairs[next++ % pairs.length];
-          req.headers = { ...req.headers, 'content-type': 'application/json', authorization: authorization(key) };
-          req.body = JSON.stringify({ relationshipTypeId: ctx.typeId, sourceEntityId: ctx.sourceEntityId, sourceRecordId: source, targetEntityId: ctx.targetEntityId, targetRecordId: target });
-          return req;
-        },
-      };
-    };
+    const createRequests = (pairs) => relationshipCreates(key, { relationshipTypeId: ctx.typeId, sourceEntityId: ctx.sourceEntityId, targetEntityId: ctx.targetEntityId }, pairs);
 
     // 1. Signed POST /relationships, distinct pairs — and the baseline.
     if (SCENARIOS.includes('1')) {
@@ -880,17 +882,7 @@ async function main() {
     await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     const hook = await call(api, key, 'POST', '/crm-core/v1/webhooks', { url: `http://127.0.0.1:${receiver.address().port}/hook`, events: ['relationship.created'] });
     const subscribed = (on) => call(api, key, 'PATCH', `/crm-core/v1/webhooks/${hook.webhookId}`, { isActive: on });
-    let nextPair = 0;
-    const create = {
-      method: 'POST',
-      path: '/crm-core/v1/relationships',
-      setupRequest: (req) => {
-        const [source, target] = pairs[nextPair++ % pairs.length];
-        req.headers = { ...req.headers, 'content-type': 'application/json', authorization: authorization(key) };
-        req.body = JSON.stringify({ relationshipTypeId: linkType.relationshipTypeId, sourceEntityId: entity.entityId, sourceRecordId: source, targetEntityId: other.entityId, targetRecordId: target });
-        return req;
-      },
-    };
+    const create = relationshipCreates(key, { relationshipTypeId: linkType.relationshipTypeId, sourceEntityId: entity.entityId, targetEntityId: other.entityId }, pairs);
     const waitDelivered = async (expected, timeoutMs = 120_000) => {
       const deadline = Date.now() + timeoutMs;
       while (delivered < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
