@@ -441,7 +441,8 @@ async function main() {
       await pool.query('VACUUM (ANALYZE) relationships, records, request_signatures');
       const createRequest = createRequests(apiPairs);
       const { exclusiveSides } = require('../dist/src/modules/relationship-types/cardinality');
-      const slot = Math.floor((SOURCES_PER_CLIENT * TARGETS) / ROUNDS);
+      // Each client's pairs in ROUNDS + 1 slots: one a round, and the last for the run at half the peak rate.
+      const slot = Math.floor((SOURCES_PER_CLIENT * TARGETS) / (ROUNDS + 1));
       const creates = [];
       const ceilings = [];
       for (let round = 0; round < ROUNDS; round++) {
@@ -457,13 +458,16 @@ async function main() {
         if (ceiling.transactions / CONNECTIONS > 0.8 * slot) log(`pgbench round ${round}: ${ceiling.transactions} transactions come close to the ${slot} pairs a client has a round`);
         ceilings.push(ceiling);
       }
-      // Every pgbench transaction must have created its relationship, or it measured something else.
-      const pgbenchCreated = (await pool.query(`SELECT count(*)::int AS n FROM relationships WHERE account_id = $1 AND relationship_id LIKE 'CRMRL1260101%'`, [ctx.accountId])).rows[0].n;
-      const pgbenchTransactions = ceilings.reduce((sum, c) => sum + c.transactions, 0);
-      if (pgbenchCreated !== pgbenchTransactions) throw new Error(`pgbench: ${pgbenchTransactions} transactions created ${pgbenchCreated} relationships`);
       const create = median(creates, 'rps');
       const ceiling = median(ceilings, 'tps');
       const half = await createsAtHalfRate(api, createRequest, create.rps);
+      // The database's own latency at that rate: pgbench sending the same statements open loop, the API idle.
+      const halfRate = Math.max(1, Math.floor(create.rps / 2));
+      const databaseAtHalf = await pgbench({ databaseUrl, ctx, clients: CONNECTIONS, seconds: SECONDS, first: ROUNDS * slot, rate: halfRate, ...exclusiveSides('MANY_TO_MANY') });
+      // Every pgbench transaction must have created its relationship, or it measured something else.
+      const pgbenchCreated = (await pool.query(`SELECT count(*)::int AS n FROM relationships WHERE account_id = $1 AND relationship_id LIKE 'CRMRL1260101%'`, [ctx.accountId])).rows[0].n;
+      const pgbenchTransactions = [...ceilings, databaseAtHalf].reduce((sum, c) => sum + c.transactions, 0);
+      if (pgbenchCreated !== pgbenchTransactions) throw new Error(`pgbench: ${pgbenchTransactions} transactions created ${pgbenchCreated} relationships`);
       results.scenario5 = {
         bareExpressNotFound: bareNotFound,
         notFound,
@@ -472,6 +476,7 @@ async function main() {
         create,
         createAtHalfPeak: half,
         pgbench: ceiling,
+        pgbenchAtHalfPeak: { rps: Math.round(databaseAtHalf.counted / SECONDS), p50: databaseAtHalf.p50, p99: databaseAtHalf.p99, failed: databaseAtHalf.failed },
         ratios: {
           notFoundToBare: +(notFound.rps / bareNotFound.rps).toFixed(2),
           healthToBare: +(health.rps / bareNotFound.rps).toFixed(2),
@@ -993,6 +998,7 @@ function printTable(r) {
       cpuRow('5. API, POST /relationships (signed, peak)', s5.create),
       `| 5. API, POST /relationships at half the peak rate (open loop) | ${s5.createAtHalfPeak.rps} | ${s5.createAtHalfPeak.p50} | ${s5.createAtHalfPeak.p99} | | ${s5.createAtHalfPeak.errors} |`,
       `| 5. pgbench, the same two statements (the database's ceiling) | ${s5.pgbench.tps} | | | | ${s5.pgbench.failed} |`,
+      `| 5. pgbench, the same two statements at the same half rate (open loop) | ${s5.pgbenchAtHalfPeak.rps} | ${s5.pgbenchAtHalfPeak.p50} | ${s5.pgbenchAtHalfPeak.p99} | | ${s5.pgbenchAtHalfPeak.failed} |`,
       '',
       `- 5. unknown route / bare Express: ${s5.ratios.notFoundToBare}; GET /health / bare Express: ${s5.ratios.healthToBare}; creates / pgbench: ${s5.ratios.createToPgbench} (medians of ${s5.rounds.createRps.length} alternating rounds: API ${s5.rounds.createRps.join(', ')} req/s; pgbench ${s5.rounds.pgbenchTps.join(', ')} tx/s)`,
       '',

@@ -52,20 +52,30 @@ SELECT record_problems, created_relationship FROM crm_insert_relationship(${lite
 /**
  * Runs pgbench for `seconds` with `clients` connections; `first` is where each client's pair
  * counter starts (advance it between rounds by more than a round's transactions per client).
+ * With `rate`, transactions are scheduled open loop at that many a second, as bench/lib/paced.js
+ * sends requests, and the answer has their latency percentiles (see runScript).
  */
-function pgbench({ databaseUrl, ctx, clients, seconds, first, sourceExclusive, targetExclusive }) {
-  return runScript({ databaseUrl, script: script(ctx, sourceExclusive, targetExclusive), clients, seconds, variables: { n: first } });
+function pgbench({ databaseUrl, ctx, clients, seconds, first, sourceExclusive, targetExclusive, rate }) {
+  return runScript({ databaseUrl, script: script(ctx, sourceExclusive, targetExclusive), clients, seconds, variables: { n: first }, rate });
 }
 
-/** pgbench with a script of one transaction, `-D` variables, extended protocol as node-postgres speaks it. */
-async function runScript({ databaseUrl, script: text, clients, seconds, variables = {} }) {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'crm-pgbench-')), 'script.sql');
+/**
+ * pgbench with a script of one transaction, `-D` variables, extended protocol as node-postgres speaks it.
+ * With `rate` (`-R`), pgbench counts each transaction's latency from when it was scheduled, like
+ * bench/lib/paced.js; it runs `warmupSeconds` longer, and the transactions scheduled in that first
+ * part (connections opening) are left out of `p50` and `p99`, as paced.js leaves out its warm-up.
+ */
+async function runScript({ databaseUrl, script: text, clients, seconds, variables = {}, rate, warmupSeconds = 1 }) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crm-pgbench-'));
+  const file = path.join(dir, 'script.sql');
   fs.writeFileSync(file, text);
   try {
     const defines = Object.entries(variables).flatMap(([name, value]) => ['-D', `${name}=${value}`]);
+    const paced = rate ? ['-R', String(rate), '-l', '--log-prefix', path.join(dir, 'tx')] : [];
+    const duration = rate ? seconds + warmupSeconds : seconds;
     const { stdout } = await promisify(execFile)(
       PGBENCH,
-      ['-n', '-M', 'extended', '-c', String(clients), '-j', String(Math.min(clients, os.cpus().length)), '-T', String(seconds), ...defines, '-r', '-f', file, databaseUrl],
+      ['-n', '-M', 'extended', '-c', String(clients), '-j', String(Math.min(clients, os.cpus().length)), '-T', String(duration), ...paced, ...defines, '-r', '-f', file, databaseUrl],
       { maxBuffer: 16 * 1024 * 1024 },
     );
     const number = (pattern) => Number(pattern.exec(stdout)?.[1]);
@@ -74,10 +84,34 @@ async function runScript({ databaseUrl, script: text, clients, seconds, variable
       latencyAvgMs: number(/latency average = ([\d.]+) ms/),
       transactions: number(/number of transactions actually processed: (\d+)/),
       failed: number(/number of failed transactions: (\d+)/) || 0,
+      ...(rate ? latencyPercentiles(dir, warmupSeconds) : {}),
     };
   } finally {
-    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * p50 and p99 in ms from pgbench's per-transaction logs (`-l`, one file per thread). A line is
+ * `client transaction latency_us script epoch_s us [lag_us]`; the time is the transaction's end,
+ * so its scheduled start is that time less its latency.
+ */
+function latencyPercentiles(dir, warmupSeconds) {
+  const transactions = fs
+    .readdirSync(dir)
+    .filter((name) => name.startsWith('tx'))
+    .flatMap((name) => fs.readFileSync(path.join(dir, name), 'utf8').trim().split('\n'))
+    .map((line) => {
+      const [, , latencyUs, , endS, endUs] = line.split(' ').map(Number);
+      return { scheduledUs: endS * 1e6 + endUs - latencyUs, latencyMs: latencyUs / 1000 };
+    });
+  const firstUs = Math.min(...transactions.map((t) => t.scheduledUs));
+  const latencies = transactions
+    .filter((t) => t.scheduledUs >= firstUs + warmupSeconds * 1e6)
+    .map((t) => t.latencyMs)
+    .sort((a, b) => a - b);
+  const at = (p) => +latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))].toFixed(2);
+  return { p50: at(0.5), p99: at(0.99), counted: latencies.length };
 }
 
 module.exports = { pgbench, runScript, seedPgbenchRecords, SOURCES_PER_CLIENT, TARGETS };
