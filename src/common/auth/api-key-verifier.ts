@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { BoundedMap } from '../collections/bounded-map';
 import type { AuthenticatedCaller } from './authenticated-caller';
 import type { HmacCredentials } from './authorization-header';
 import { lowerRole, type Role } from './roles';
@@ -61,7 +62,7 @@ function callerOf(row: KeyState, apiKey: string): AuthenticatedCaller {
 export class ApiKeyVerifier implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('ApiKeyVerifier');
   private purgeTimer?: NodeJS.Timeout;
-  private readonly openedSecrets = new Map<string, string>();
+  private readonly openedSecrets = new BoundedMap<string, string>(OPENED_SECRETS_MAX);
   /** A secret sealed like a stored one, that no key has: what an unknown key's request decrypts and signs with. */
   private readonly decoy: Buffer;
 
@@ -95,7 +96,7 @@ export class ApiKeyVerifier implements OnModuleInit, OnModuleDestroy {
       return { ok: false, reason: 'InvalidAPIKey' };
     }
     if (!matches) return { ok: false, reason: 'SignatureDoesNotMatch' };
-    this.remember(credentials.apiKey, opened);
+    this.openedSecrets.set(credentials.apiKey, opened);
     return this.claim(credentials, dateMs);
   }
 
@@ -117,13 +118,6 @@ export class ApiKeyVerifier implements OnModuleInit, OnModuleDestroy {
     if (refused) return { ok: false, reason: refused };
     if (!row.claimed) return { ok: false, reason: 'DuplicatedSignature' };
     return { ok: true, caller: callerOf(row, credentials.apiKey) };
-  }
-
-  /** Oldest first out when full: a Map iterates in insertion order. */
-  private remember(apiKey: string, secret: string): void {
-    if (this.openedSecrets.has(apiKey)) return;
-    if (this.openedSecrets.size >= OPENED_SECRETS_MAX) this.openedSecrets.delete(this.openedSecrets.keys().next().value!);
-    this.openedSecrets.set(apiKey, secret);
   }
 
   onModuleInit(): void {

@@ -32,15 +32,20 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   );
 }
 
+/** The PostgreSQL error under a TypeORM one, or the error as pg threw it. */
+function driverErrorOf(error: unknown): PgError | undefined {
+  return error instanceof QueryFailedError ? (error.driverError as PgError) : (error as PgError | undefined);
+}
+
 /** Whether a statement failed on this foreign key: the row it refers to is gone. */
 export function isForeignKeyViolation(error: unknown, constraint: string): boolean {
-  const driverError: PgError | undefined = error instanceof QueryFailedError ? (error.driverError as PgError) : (error as PgError);
+  const driverError = driverErrorOf(error);
   return driverError?.code === '23503' && driverError.constraint === constraint;
 }
 
 /** Maps a database error to the API's error, or undefined when it is not one we expect. */
 export function fromDatabaseError(error: unknown): AppException | undefined {
-  const driverError: PgError | undefined = error instanceof QueryFailedError ? (error.driverError as PgError) : (error as PgError);
+  const driverError = driverErrorOf(error);
   switch (driverError?.code) {
     case '23505':
       return errors.conflict(constraintMessages.get(driverError.constraint ?? '') ?? '이미 존재하는 값입니다.');

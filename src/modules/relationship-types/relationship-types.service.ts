@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { TransactionHost } from '@nestjs-cls/transactional';
 import type { TransactionalAdapterTypeOrm } from '@nestjs-cls/transactional-adapter-typeorm';
+import { BoundedMap } from '../../common/collections/bounded-map';
 import { AppException, errors } from '../../common/errors/app.exception';
 import { registerConstraintMessage } from '../../common/errors/postgres-errors';
 import { givenFields } from '../../common/http/patch';
@@ -52,7 +53,7 @@ export type RelationshipTypeRemovalHook = (accountId: string, relationshipTypeId
 export class RelationshipTypesService {
   private readonly removalHooks: RelationshipTypeRemovalHook[] = [];
   /** By `accountId:relationshipTypeId`. */
-  private readonly definitions = new Map<string, RelationshipTypeDefinition>();
+  private readonly definitions = new BoundedMap<string, RelationshipTypeDefinition>(DEFINITIONS_KEPT);
 
   constructor(
     private readonly txHost: TransactionHost<TransactionalAdapterTypeOrm>,
@@ -123,7 +124,6 @@ export class RelationshipTypesService {
     if (kept) return kept;
     const { sourceEntityId, targetEntityId, cardinality } = await this.load(accountId, relationshipTypeId);
     const definition = { relationshipTypeId, sourceEntityId, targetEntityId, cardinality };
-    if (this.definitions.size >= DEFINITIONS_KEPT) this.definitions.delete(this.definitions.keys().next().value!);
     this.definitions.set(key, definition);
     return definition;
   }
