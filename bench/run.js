@@ -15,6 +15,7 @@ const { startEmbeddedPostgres, withDatabase } = require('../dist/src/database/em
 const { generateId } = require('../dist/src/common/ids/ids');
 const { authorization } = require('./lib/harness');
 const { paced } = require('./lib/paced');
+const { diskSync } = require('./lib/disk-sync');
 const { cpuMs } = require('./lib/process-cpu');
 const { pgbench, runScript, seedPgbenchRecords, SOURCES_PER_CLIENT, TARGETS } = require('./lib/pgbench');
 
@@ -464,6 +465,11 @@ async function main() {
       // The database's own latency at that rate: pgbench sending the same statements open loop, the API idle.
       const halfRate = Math.max(1, Math.floor(create.rps / 2));
       const databaseAtHalf = await pgbench({ databaseUrl, ctx, clients: CONNECTIONS, seconds: SECONDS, first: ROUNDS * slot, rate: halfRate, ...exclusiveSides('MANY_TO_MANY') });
+      // The same rate without the database: the API's pipeline alone (GET /health answers from the
+      // process), and the disk's own fdatasync, which every commit of a create waits for (twice).
+      const healthAtHalf = await paced({ base: api.base, rate: halfRate, seconds: SECONDS, connections: CONNECTIONS, makeRequest: () => ({ method: 'GET', path: '/health', headers: {} }) });
+      // With DATABASE_URL the database's disk is not this machine's to probe.
+      const diskAtHalf = dataDir ? await diskSync({ dir: dataDir, rate: halfRate, seconds: SECONDS }) : null;
       // Every pgbench transaction must have created its relationship, or it measured something else.
       const pgbenchCreated = (await pool.query(`SELECT count(*)::int AS n FROM relationships WHERE account_id = $1 AND relationship_id LIKE 'CRMRL1260101%'`, [ctx.accountId])).rows[0].n;
       const pgbenchTransactions = [...ceilings, databaseAtHalf].reduce((sum, c) => sum + c.transactions, 0);
@@ -477,6 +483,8 @@ async function main() {
         createAtHalfPeak: half,
         pgbench: ceiling,
         pgbenchAtHalfPeak: { rps: Math.round(databaseAtHalf.counted / SECONDS), p50: databaseAtHalf.p50, p99: databaseAtHalf.p99, failed: databaseAtHalf.failed },
+        healthAtHalfPeak: healthAtHalf,
+        diskSyncAtHalfPeak: diskAtHalf,
         ratios: {
           notFoundToBare: +(notFound.rps / bareNotFound.rps).toFixed(2),
           healthToBare: +(health.rps / bareNotFound.rps).toFixed(2),
@@ -999,6 +1007,8 @@ function printTable(r) {
       `| 5. API, POST /relationships at half the peak rate (open loop) | ${s5.createAtHalfPeak.rps} | ${s5.createAtHalfPeak.p50} | ${s5.createAtHalfPeak.p99} | | ${s5.createAtHalfPeak.errors} |`,
       `| 5. pgbench, the same two statements (the database's ceiling) | ${s5.pgbench.tps} | | | | ${s5.pgbench.failed} |`,
       `| 5. pgbench, the same two statements at the same half rate (open loop) | ${s5.pgbenchAtHalfPeak.rps} | ${s5.pgbenchAtHalfPeak.p50} | ${s5.pgbenchAtHalfPeak.p99} | | ${s5.pgbenchAtHalfPeak.failed} |`,
+      ...(s5.healthAtHalfPeak ? [`| 5. API, GET /health at the same half rate (open loop) | ${s5.healthAtHalfPeak.rps} | ${s5.healthAtHalfPeak.p50} | ${s5.healthAtHalfPeak.p99} | | ${s5.healthAtHalfPeak.errors} |`] : []),
+      ...(s5.diskSyncAtHalfPeak ? [`| 5. the database's disk: 8 KiB write + fdatasync at the same half rate (max ${s5.diskSyncAtHalfPeak.max} ms) | ${s5.diskSyncAtHalfPeak.rps} | ${s5.diskSyncAtHalfPeak.p50} | ${s5.diskSyncAtHalfPeak.p99} | | |`] : []),
       '',
       `- 5. unknown route / bare Express: ${s5.ratios.notFoundToBare}; GET /health / bare Express: ${s5.ratios.healthToBare}; creates / pgbench: ${s5.ratios.createToPgbench} (medians of ${s5.rounds.createRps.length} alternating rounds: API ${s5.rounds.createRps.join(', ')} req/s; pgbench ${s5.rounds.pgbenchTps.join(', ')} tx/s)`,
       '',
