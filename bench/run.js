@@ -15,6 +15,7 @@ const { startEmbeddedPostgres, withDatabase } = require('../dist/src/database/em
 const { generateId } = require('../dist/src/common/ids/ids');
 const { authorization } = require('./lib/harness');
 const { paced } = require('./lib/paced');
+const { percentile } = require('./lib/percentile');
 const { diskSync } = require('./lib/disk-sync');
 const { cpuMs } = require('./lib/process-cpu');
 const { pgbench, runScript, seedPgbenchRecords, SOURCES_PER_CLIENT, TARGETS } = require('./lib/pgbench');
@@ -185,7 +186,7 @@ async function baseline(pool, ctx, pairs, cursor) {
   };
   await Promise.all(Array.from({ length: CONNECTIONS }, worker));
   latencies.sort((a, b) => a - b);
-  const at = (p) => +latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))].toFixed(2);
+  const at = (p) => percentile(latencies, p);
   return { rps: Math.round(latencies.length / SECONDS), p50: at(0.5), p99: at(0.99), requests: latencies.length, errors };
 }
 

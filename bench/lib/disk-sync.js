@@ -7,6 +7,7 @@ const { execFile } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { promisify } = require('node:util');
+const { percentile } = require('./percentile');
 
 const PAGE = Buffer.alloc(8192, 'x');
 /** Pages the file cycles through, so that it stays small and every write is an overwrite, as WAL segments are reused. */
@@ -32,7 +33,7 @@ function measure(dir, rate, seconds) {
     fs.rmSync(file, { force: true });
   }
   latencies.sort((a, b) => a - b);
-  const at = (p) => +latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))].toFixed(2);
+  const at = (p) => percentile(latencies, p);
   return { rps: Math.round(latencies.length / seconds), p50: at(0.5), p99: at(0.99), max: at(1) };
 }
 

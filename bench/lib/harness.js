@@ -5,6 +5,7 @@ const fs = require('node:fs');
 const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
+const { percentile } = require('./percentile');
 const { loadConfig } = require('../../dist/src/config/app-config');
 const { createApp } = require('../../dist/src/create-app');
 const { startEmbeddedPostgres, ensureDatabase, withDatabase } = require('../../dist/src/database/embedded-postgres');
@@ -87,7 +88,7 @@ async function timeSequential(n, fn) {
     samples.push(Number(process.hrtime.bigint() - start) / 1e6);
   }
   samples.sort((a, b) => a - b);
-  const at = (p) => +samples[Math.min(samples.length - 1, Math.floor((p / 100) * samples.length))].toFixed(2);
+  const at = (p) => percentile(samples, p / 100);
   return { n, p50: at(50), p90: at(90), p99: at(99) };
 }
 

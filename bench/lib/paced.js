@@ -3,6 +3,7 @@
 // lets each connection send its share as fast as it can at the top of every second and then wait,
 // which measures bursts at full concurrency, not a steady half load.
 const http = require('node:http');
+const { percentile } = require('./percentile');
 
 /**
  * `makeRequest()` answers { method, path, headers, body }; at most `connections` requests are in
@@ -48,7 +49,7 @@ async function paced({ base, rate, seconds, connections, makeRequest, warmupSeco
   await Promise.all(inFlight);
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  const at = (p) => (latencies.length ? +latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))].toFixed(2) : null);
+  const at = (p) => (latencies.length ? percentile(latencies, p) : null);
   return { rps: Math.round(latencies.length / seconds), p50: at(0.5), p99: at(0.99), requests: total - warmup, errors };
 }
 

@@ -10,6 +10,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { promisify } = require('node:util');
+const { percentile } = require('./percentile');
 
 const PGBENCH = process.env.BENCH_PGBENCH ?? '/usr/bin/pgbench';
 /** Source records each pgbench client owns; every one is paired with each of TARGETS. */
@@ -110,7 +111,7 @@ function latencyPercentiles(dir, warmupSeconds) {
     .filter((t) => t.scheduledUs >= firstUs + warmupSeconds * 1e6)
     .map((t) => t.latencyMs)
     .sort((a, b) => a - b);
-  const at = (p) => +latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))].toFixed(2);
+  const at = (p) => percentile(latencies, p);
   return { p50: at(0.5), p99: at(0.99), counted: latencies.length };
 }
 

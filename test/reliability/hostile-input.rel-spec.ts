@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import * as net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import type { Response } from 'supertest';
 import { DataSource } from 'typeorm';
@@ -488,7 +487,7 @@ describe('Large bodies without a valid key (issue 12 §1)', () => {
   beforeAll(async () => {
     t = await createTestApp();
     await t.app.listen(0, '127.0.0.1');
-    base = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
+    base = `http://127.0.0.1:${(t.app.getHttpServer().address() as net.AddressInfo).port}`;
   });
   afterAll(() => t?.close());
 
