@@ -39,6 +39,24 @@ const freePort = () =>
 
 const log = (message) => process.stderr.write(`[bench] ${message}\n`);
 
+/** statfs(2) magic numbers of the filesystems an embedded cluster's folder may be on. */
+const FILESYSTEMS = new Map([
+  [0xef53, 'ext4'], // or ext2 or ext3, which share its number
+  [0x01021994, 'tmpfs'],
+  [0x58465342, 'xfs'],
+  [0x9123683e, 'btrfs'],
+  [0x794c7630, 'overlayfs'],
+]);
+
+/**
+ * Where the embedded cluster keeps its data. On tmpfs (`TMPDIR=/dev/shm`) a commit's flush costs
+ * nothing: a diagnosis of what the disk adds, which the report must not pass off as a disk's figures.
+ */
+function filesystemOf(dir) {
+  const type = fs.statfsSync(dir).type;
+  return FILESYSTEMS.get(type) ?? `0x${type.toString(16)}`;
+}
+
 async function withClient(url, work) {
   const client = new Client({ connectionString: url });
   await client.connect();
@@ -256,12 +274,15 @@ function watchMemory(pid) {
 async function main() {
   const startedAt = new Date();
   let embedded;
+  let dataFilesystem;
   let dataDir;
   let serverUrl = process.env.DATABASE_URL;
   if (!serverUrl) {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'crm-core-bench-'));
     embedded = await startEmbeddedPostgres({ dataDir });
     serverUrl = embedded.url;
+    dataFilesystem = filesystemOf(dataDir);
+    log(`embedded PostgreSQL in ${dataDir} (${dataFilesystem})`);
   }
   const database = `crm_bench_${Date.now()}`;
   await withClient(serverUrl, (c) => c.query(`CREATE DATABASE ${database}`));
@@ -975,7 +996,7 @@ async function main() {
   const report = {
     date: startedAt.toISOString(),
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version },
-    database: process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded PostgreSQL 18',
+    database: process.env.DATABASE_URL ? 'DATABASE_URL' : `embedded PostgreSQL 18, data on ${dataFilesystem}`,
     seconds: SECONDS,
     connections: CONNECTIONS,
     ...results,
@@ -984,7 +1005,7 @@ async function main() {
   const file = path.join(__dirname, 'results', `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
   fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   printTable(report);
-  log(`results written to ${path.relative(ROOT, file)}`);
+  log(`${report.database}; results written to ${path.relative(ROOT, file)}`);
 }
 
 function printTable(r) {
@@ -1009,7 +1030,7 @@ function printTable(r) {
       `| 5. pgbench, the same two statements (the database's ceiling) | ${s5.pgbench.tps} | | | | ${s5.pgbench.failed} |`,
       `| 5. pgbench, the same two statements at the same half rate (open loop) | ${s5.pgbenchAtHalfPeak.rps} | ${s5.pgbenchAtHalfPeak.p50} | ${s5.pgbenchAtHalfPeak.p99} | | ${s5.pgbenchAtHalfPeak.failed} |`,
       ...(s5.healthAtHalfPeak ? [`| 5. API, GET /health (SELECT 1, no commit) at the same half rate (open loop) | ${s5.healthAtHalfPeak.rps} | ${s5.healthAtHalfPeak.p50} | ${s5.healthAtHalfPeak.p99} | | ${s5.healthAtHalfPeak.errors} |`] : []),
-      ...(s5.diskSyncAtHalfPeak ? [`| 5. the database's disk: 8 KiB write + fdatasync at the same half rate (max ${s5.diskSyncAtHalfPeak.max} ms) | ${s5.diskSyncAtHalfPeak.rps} | ${s5.diskSyncAtHalfPeak.p50} | ${s5.diskSyncAtHalfPeak.p99} | | |`] : []),
+      ...(s5.diskSyncAtHalfPeak ? [`| 5. the database's disk (${r.database.split('data on ')[1]}): 8 KiB write + fdatasync at the same half rate (max ${s5.diskSyncAtHalfPeak.max} ms) | ${s5.diskSyncAtHalfPeak.rps} | ${s5.diskSyncAtHalfPeak.p50} | ${s5.diskSyncAtHalfPeak.p99} | | |`] : []),
       '',
       `- 5. unknown route / bare Express: ${s5.ratios.notFoundToBare}; GET /health / bare Express: ${s5.ratios.healthToBare}; creates / pgbench: ${s5.ratios.createToPgbench} (medians of ${s5.rounds.createRps.length} alternating rounds: API ${s5.rounds.createRps.join(', ')} req/s; pgbench ${s5.rounds.pgbenchTps.join(', ')} tx/s)`,
       '',
