@@ -491,7 +491,7 @@ async function main() {
       // /health), and the disk's own fdatasync, which each of a create's two commits waits for.
       const healthAtHalf = await paced({ base: api.base, rate: halfRate, seconds: SECONDS, connections: CONNECTIONS, makeRequest: () => ({ method: 'GET', path: '/health', headers: {} }) });
       // With DATABASE_URL the database's disk is not this machine's to probe.
-      const diskAtHalf = dataDir ? await diskSync({ dir: dataDir, rate: halfRate, seconds: SECONDS }) : null;
+      const diskAtHalf = dataDir ? { ...(await diskSync({ dir: dataDir, rate: halfRate, seconds: SECONDS })), filesystem: dataFilesystem } : null;
       // Every pgbench transaction must have created its relationship, or it measured something else.
       const pgbenchCreated = (await pool.query(`SELECT count(*)::int AS n FROM relationships WHERE account_id = $1 AND relationship_id LIKE 'CRMRL1260101%'`, [ctx.accountId])).rows[0].n;
       const pgbenchTransactions = [...ceilings, databaseAtHalf].reduce((sum, c) => sum + c.transactions, 0);
@@ -1030,7 +1030,7 @@ function printTable(r) {
       `| 5. pgbench, the same two statements (the database's ceiling) | ${s5.pgbench.tps} | | | | ${s5.pgbench.failed} |`,
       `| 5. pgbench, the same two statements at the same half rate (open loop) | ${s5.pgbenchAtHalfPeak.rps} | ${s5.pgbenchAtHalfPeak.p50} | ${s5.pgbenchAtHalfPeak.p99} | | ${s5.pgbenchAtHalfPeak.failed} |`,
       ...(s5.healthAtHalfPeak ? [`| 5. API, GET /health (SELECT 1, no commit) at the same half rate (open loop) | ${s5.healthAtHalfPeak.rps} | ${s5.healthAtHalfPeak.p50} | ${s5.healthAtHalfPeak.p99} | | ${s5.healthAtHalfPeak.errors} |`] : []),
-      ...(s5.diskSyncAtHalfPeak ? [`| 5. the database's disk (${r.database.split('data on ')[1]}): 8 KiB write + fdatasync at the same half rate (max ${s5.diskSyncAtHalfPeak.max} ms) | ${s5.diskSyncAtHalfPeak.rps} | ${s5.diskSyncAtHalfPeak.p50} | ${s5.diskSyncAtHalfPeak.p99} | | |`] : []),
+      ...(s5.diskSyncAtHalfPeak ? [`| 5. the database's disk (${s5.diskSyncAtHalfPeak.filesystem}): 8 KiB write + fdatasync at the same half rate (max ${s5.diskSyncAtHalfPeak.max} ms) | ${s5.diskSyncAtHalfPeak.rps} | ${s5.diskSyncAtHalfPeak.p50} | ${s5.diskSyncAtHalfPeak.p99} | | |`] : []),
       '',
       `- 5. unknown route / bare Express: ${s5.ratios.notFoundToBare}; GET /health / bare Express: ${s5.ratios.healthToBare}; creates / pgbench: ${s5.ratios.createToPgbench} (medians of ${s5.rounds.createRps.length} alternating rounds: API ${s5.rounds.createRps.join(', ')} req/s; pgbench ${s5.rounds.pgbenchTps.join(', ')} tx/s)`,
       '',
